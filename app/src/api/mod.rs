@@ -1,0 +1,141 @@
+//! Server functions: the browser's only way into the backend. Each is thin:
+//! parse the input with the domain types, check who is asking, call the
+//! backend, and answer with `AppError` on failure. Paths are stable
+//! (`/fn/<name>`) so tests and tools can call them.
+
+pub mod types;
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use types::{CurrentUser, SetupLinkInfo};
+#[cfg(feature = "ssr")]
+use {
+    crate::backend::{context, sessions, setup, sign_in as signing},
+    crate::domain::Login,
+};
+
+/// The signed-in person, or `None` when nobody is signed in.
+#[server(prefix = "/fn", endpoint = "whoami")]
+pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
+    Ok(context::signed_in().ok().map(|s| CurrentUser {
+        first_name: s.first_name,
+        last_name: s.last_name,
+        username: s.username,
+        email: s.email,
+        initials: s.initials,
+        organisation_name: s.organisation_name,
+        is_platform_admin: s.is_platform_admin == 1,
+    }))
+}
+
+#[server(prefix = "/fn", endpoint = "sign_in")]
+pub async fn sign_in(
+    login: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    context::answer(
+        async move {
+            let state = context::state()?;
+            let login = Login::parse(&login)?;
+            if password.is_empty() {
+                return Err(AppError::field("password", "Enter your password"));
+            }
+            let token = signing::sign_in(&state, &login, &password, &context::client()?).await?;
+            context::set_cookie(sessions::session_cookie(&state.settings, token));
+            leptos_axum::redirect(&safe_next(next.as_deref()));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/fn", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    context::answer(
+        async move {
+            let state = context::state()?;
+            if let Ok(session) = context::signed_in() {
+                signing::sign_out(&state, &session, &context::client()?).await?;
+            }
+            context::set_cookie(sessions::clearing_cookie(&state.settings));
+            leptos_axum::redirect("/sign-in");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// What a setup link will do; opening the page consumes nothing.
+#[server(prefix = "/fn", endpoint = "setup_link")]
+pub async fn setup_link(token: String) -> Result<SetupLinkInfo, AppError> {
+    context::answer(async move { setup::link_info(&context::state()?, &token).await }.await)
+}
+
+#[allow(clippy::too_many_arguments)] // one argument per form field, as the form posts them
+#[server(prefix = "/fn", endpoint = "complete_setup")]
+pub async fn complete_setup(
+    token: String,
+    #[server(default)] organisation_name: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    #[server(default)] username: String,
+    #[server(default)] generate_username: Option<String>,
+    initials: String,
+    password: String,
+) -> Result<(), AppError> {
+    context::answer(
+        async move {
+            let state = context::state()?;
+            let client = context::client()?;
+            let form = types::SetupForm {
+                organisation_name,
+                first_name,
+                last_name,
+                email,
+                username,
+                generate_username: generate_username.is_some(),
+                initials,
+                password,
+            };
+            let user_id = setup::complete(&state, &token, &form, &client.address).await?;
+            let session =
+                sessions::start(&state.db, &state.settings, state.now(), user_id, &client).await?;
+            context::set_cookie(sessions::session_cookie(&state.settings, session));
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Only same-site paths: `/users`, never `//evil.example` or `https://…`.
+#[cfg(feature = "ssr")]
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/profile")), "/profile");
+        for hostile in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "profile",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,223 @@
+//! Settings of a running Gatehouse. Loaded by the binary (defaults, then an
+//! optional TOML file, then `GATEHOUSE_*` environment variables) and checked
+//! here, so a bad value stops start-up with a message naming the setting.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use url::Url;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite://…` or `postgres://…`; defaults to a file in the data directory.
+    pub database_url: Option<String>,
+    /// The address people reach Gatehouse at; every link is built from it.
+    pub public_url: String,
+    /// Where the HTTP server listens.
+    pub bind_address: String,
+    /// Where the SQLite database and written-out mail live.
+    pub data_dir: PathBuf,
+    /// `smtp://user:pass@host:port` or `smtps://…`; without it mail is written as files.
+    pub smtp_url: Option<String>,
+    /// A session ends after this long without a request.
+    pub session_idle_timeout_minutes: u32,
+    /// A session ends this long after sign-in, whatever happens.
+    pub session_absolute_timeout_hours: u32,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
+    pub trust_forwarded_for: bool,
+    /// Where the built browser files (wasm, JS, CSS) are.
+    pub site_root: PathBuf,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: None,
+            public_url: "http://127.0.0.1:3000".into(),
+            bind_address: "127.0.0.1:3000".into(),
+            data_dir: PathBuf::from("data"),
+            smtp_url: None,
+            session_idle_timeout_minutes: 30,
+            session_absolute_timeout_hours: 12,
+            log_format: "text".into(),
+            trust_forwarded_for: false,
+            site_root: PathBuf::from("target/site"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Settings after every value has been checked.
+#[derive(Debug, Clone)]
+pub struct CheckedSettings {
+    pub database_url: String,
+    pub public_url: Url,
+    pub bind_address: SocketAddr,
+    pub data_dir: PathBuf,
+    pub smtp_url: Option<Url>,
+    pub session_idle_timeout_seconds: i64,
+    pub session_absolute_timeout_seconds: i64,
+    pub log_format: LogFormat,
+    pub trust_forwarded_for: bool,
+    pub site_root: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("setting `{setting}` (GATEHOUSE_{env}): {problem}")]
+pub struct SettingError {
+    pub setting: &'static str,
+    pub env: String,
+    pub problem: String,
+}
+
+fn bad(setting: &'static str, problem: impl Into<String>) -> SettingError {
+    SettingError {
+        setting,
+        env: setting.to_uppercase(),
+        problem: problem.into(),
+    }
+}
+
+impl Settings {
+    pub fn check(self) -> Result<CheckedSettings, SettingError> {
+        let public_url = Url::parse(&self.public_url)
+            .map_err(|e| bad("public_url", format!("not a URL ({e})")))?;
+        if !matches!(public_url.scheme(), "http" | "https") || public_url.host().is_none() {
+            return Err(bad("public_url", "must be an http:// or https:// address"));
+        }
+        if public_url.path() != "/" || public_url.query().is_some() {
+            return Err(bad(
+                "public_url",
+                "must be an origin without a path, like https://accounts.example.org",
+            ));
+        }
+        let bind_address = self.bind_address.parse().map_err(|_| {
+            bad(
+                "bind_address",
+                "must be an address and port, like 127.0.0.1:3000",
+            )
+        })?;
+        let database_url = match self.database_url {
+            Some(url)
+                if url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://") =>
+            {
+                url
+            }
+            Some(_) => {
+                return Err(bad(
+                    "database_url",
+                    "must start with sqlite: or postgres://",
+                ));
+            }
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("gatehouse.db").display()
+            ),
+        };
+        let smtp_url = match self.smtp_url.filter(|u| !u.trim().is_empty()) {
+            None => None,
+            Some(url) => {
+                let parsed =
+                    Url::parse(&url).map_err(|e| bad("smtp_url", format!("not a URL ({e})")))?;
+                if !matches!(parsed.scheme(), "smtp" | "smtps") {
+                    return Err(bad("smtp_url", "must start with smtp:// or smtps://"));
+                }
+                Some(parsed)
+            }
+        };
+        if !(1..=24 * 60).contains(&self.session_idle_timeout_minutes) {
+            return Err(bad(
+                "session_idle_timeout_minutes",
+                "must be between 1 and 1440",
+            ));
+        }
+        if !(1..=24 * 30).contains(&self.session_absolute_timeout_hours) {
+            return Err(bad(
+                "session_absolute_timeout_hours",
+                "must be between 1 and 720",
+            ));
+        }
+        let log_format = match self.log_format.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            _ => return Err(bad("log_format", "must be `text` or `json`")),
+        };
+        Ok(CheckedSettings {
+            database_url,
+            public_url,
+            bind_address,
+            data_dir: self.data_dir,
+            smtp_url,
+            session_idle_timeout_seconds: i64::from(self.session_idle_timeout_minutes) * 60,
+            session_absolute_timeout_seconds: i64::from(self.session_absolute_timeout_hours) * 3600,
+            log_format,
+            trust_forwarded_for: self.trust_forwarded_for,
+            site_root: self.site_root,
+        })
+    }
+}
+
+impl CheckedSettings {
+    /// Cookies get the `__Host-` prefix and `Secure` only when served over HTTPS.
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// `https://host[:port]` with no trailing slash, as browsers send in `Origin`.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+
+    /// An absolute link to `path` (which starts with `/`).
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.public_origin(), path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid() {
+        let checked = Settings::default().check().expect("defaults");
+        assert_eq!(checked.public_origin(), "http://127.0.0.1:3000");
+        assert!(checked.database_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn a_bad_setting_is_named_in_the_message() {
+        let cases: [(&str, fn(&mut Settings)); 5] = [
+            ("public_url", |s| s.public_url = "not a url".into()),
+            ("public_url", |s| {
+                s.public_url = "https://example.org/accounts".into()
+            }),
+            ("bind_address", |s| s.bind_address = "localhost".into()),
+            ("log_format", |s| s.log_format = "xml".into()),
+            ("session_idle_timeout_minutes", |s| {
+                s.session_idle_timeout_minutes = 0
+            }),
+        ];
+        for (setting, change) in cases {
+            let mut settings = Settings::default();
+            change(&mut settings);
+            let error = settings.check().expect_err(setting);
+            assert_eq!(error.setting, setting);
+            assert!(
+                error
+                    .to_string()
+                    .contains(&format!("GATEHOUSE_{}", setting.to_uppercase()))
+            );
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Small helpers for server functions: the state, the request, the signed-in
+//! person. Each returns a `Result`, never panics.
+
+use super::sessions::{ClientInfo, SignedIn};
+use super::state::AppState;
+use crate::error::AppError;
+use http::request::Parts;
+use http::{HeaderValue, StatusCode, header};
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| super::db::internal("AppState missing from context"))
+}
+
+fn parts() -> Result<Parts, AppError> {
+    use_context::<Parts>().ok_or_else(|| super::db::internal("request parts missing from context"))
+}
+
+/// The signed-in person, as resolved by the session middleware for this request.
+pub fn signed_in() -> Result<SignedIn, AppError> {
+    parts()?
+        .extensions
+        .get::<Option<SignedIn>>()
+        .cloned()
+        .flatten()
+        .ok_or(AppError::Unauthorized)
+}
+
+pub fn client() -> Result<ClientInfo, AppError> {
+    parts()?
+        .extensions
+        .get::<ClientInfo>()
+        .cloned()
+        .ok_or_else(|| super::db::internal("client info missing from request"))
+}
+
+pub fn set_cookie(cookie: String) {
+    if let (Some(response), Ok(value)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(&cookie),
+    ) {
+        response.append_header(header::SET_COOKIE, value);
+    }
+}
+
+/// Gives a failed server-function call its real status. Plain form posts
+/// (no JavaScript) keep the redirect Leptos sets, which carries the error.
+pub fn answer<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result {
+        let is_form_post = use_context::<Parts>()
+            .and_then(|p| p.headers.get(header::ACCEPT).cloned())
+            .and_then(|v| v.to_str().ok().map(|v| v.contains("text/html")))
+            .unwrap_or(false);
+        if let (false, Some(response)) = (is_form_post, use_context::<ResponseOptions>())
+            && let Ok(status) = StatusCode::from_u16(error.status_code())
+        {
+            response.set_status(status);
+        }
+    }
+    result
+}

@@ -1,0 +1,119 @@
+//! One connection pool for either SQLite (the embedded default) or
+//! PostgreSQL, chosen at run time by the URL. Queries are written once with
+//! `$1` placeholders, which both accept; where the SQL must differ the code
+//! asks `Backend`.
+
+use crate::error::AppError;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        if backend == Backend::Sqlite {
+            create_sqlite_parent_dir(url);
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; the busy timeout
+                        // makes writers queue instead of failing.
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        Ok(Db { pool, backend })
+    }
+
+    /// Runs pending migrations. On PostgreSQL sqlx holds an advisory lock, so
+    /// replicas starting together apply each migration once; SQLite's file
+    /// lock does the same for processes sharing a file.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await,
+        }
+    }
+
+    /// Starts a transaction that takes the write lock at once on SQLite, so two
+    /// writers queue on the busy timeout instead of failing when they upgrade.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+}
+
+fn create_sqlite_parent_dir(url: &str) {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        // If this fails, connecting fails next with the real reason.
+        let _ = std::fs::create_dir_all(parent);
+    }
+}
+
+/// The unique constraint a database error is about, by name, on either backend.
+pub fn violated_constraint(error: &sqlx::Error) -> Option<String> {
+    let db_error = error.as_database_error()?;
+    if !db_error.is_unique_violation() {
+        return None;
+    }
+    if let Some(name) = db_error.constraint() {
+        return Some(name.to_owned());
+    }
+    // SQLite names the index only in its message: "UNIQUE constraint failed: index 'users_username_key'".
+    let message = db_error.message();
+    let start = message.find("index '")? + "index '".len();
+    let end = message[start..].find('\'')? + start;
+    Some(message[start..end].to_owned())
+}
+
+/// Logs an unexpected error with a fresh id and returns the error the user sees.
+pub fn internal(error: impl std::fmt::Display) -> AppError {
+    let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+    tracing::error!(error_id = %id, %error, "internal error");
+    AppError::Internal { id }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        internal(error)
+    }
+}

@@ -1,0 +1,20 @@
+//! Server-only code: database, authentication, configuration and the HTTP
+//! middleware. Server functions in `crate::api` stay thin and call in here.
+
+pub mod audit;
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod passwords;
+pub mod sessions;
+pub mod setup;
+pub mod sign_in;
+pub mod state;
+pub mod tokens;
+pub mod users;
+pub mod web;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::Settings;
+pub use state::AppState;

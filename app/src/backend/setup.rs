@@ -1,0 +1,335 @@
+//! Setting up organisations and their first administrators from one-time
+//! links: the bootstrap link printed on first start, and links the command
+//! line prints for a named organisation.
+
+use super::audit::{self, Action, Entry};
+use super::clock::UnixTime;
+use super::db::{Db, violated_constraint};
+use super::state::AppState;
+use super::tokens;
+use super::users::{self, AccountState, NewAccount};
+use crate::api::types::{SetupForm, SetupLinkInfo};
+use crate::domain::{
+    Email, FieldError, FirstName, Initials, LastName, OrganisationName, Password, PasswordContext,
+    Username,
+};
+use crate::error::AppError;
+
+/// How long a setup link stays valid.
+pub const SETUP_LINK_LIFETIME_SECONDS: i64 = 24 * 3600;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupPurpose {
+    /// Creates the first organisation and a platform administrator.
+    Platform,
+    /// Creates an administrator of an existing organisation.
+    Organisation(i64),
+}
+
+/// True while no account exists at all: the server then prints a setup link.
+pub async fn is_empty(db: &Db) -> Result<bool, sqlx::Error> {
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(count == 0)
+}
+
+/// Creates a setup link, revoking earlier unused ones for the same purpose,
+/// and returns the path to print (the caller prefixes the public URL).
+pub async fn create_link(
+    db: &Db,
+    now: UnixTime,
+    purpose: SetupPurpose,
+) -> Result<String, sqlx::Error> {
+    let token = tokens::generate();
+    let (kind, organisation_id) = match purpose {
+        SetupPurpose::Platform => ("platform_setup", None),
+        SetupPurpose::Organisation(id) => ("organisation_setup", Some(id)),
+    };
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "UPDATE one_time_links SET revoked_at = $1
+         WHERE purpose = $2 AND used_at IS NULL AND revoked_at IS NULL
+           AND (organisation_id = $3 OR ($3 IS NULL AND organisation_id IS NULL))",
+    )
+    .bind(now)
+    .bind(kind)
+    .bind(organisation_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO one_time_links (purpose, token_hash, organisation_id, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(kind)
+    .bind(tokens::hash(&token))
+    .bind(organisation_id)
+    .bind(now)
+    .bind(now + SETUP_LINK_LIFETIME_SECONDS)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut *tx,
+        now,
+        Entry {
+            action: Action::SetupLinkCreated,
+            organisation_id,
+            actor_user_id: None,
+            target_user_id: None,
+            detail: format!("purpose={kind}"),
+            client_address: "command line",
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(format!("/setup/{token}"))
+}
+
+/// Creates an organisation (command line); returns its id.
+pub async fn create_organisation(
+    db: &Db,
+    now: UnixTime,
+    name: &OrganisationName,
+) -> Result<i64, AppError> {
+    let mut tx = db.begin_write().await?;
+    let id = insert_organisation(&mut tx, now, name).await?;
+    audit::record(
+        &mut *tx,
+        now,
+        Entry {
+            action: Action::OrganisationCreated,
+            organisation_id: Some(id),
+            actor_user_id: None,
+            target_user_id: None,
+            detail: String::new(),
+            client_address: "command line",
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn insert_organisation(
+    conn: &mut sqlx::AnyConnection,
+    now: UnixTime,
+    name: &OrganisationName,
+) -> Result<i64, AppError> {
+    let inserted: Result<(i64,), sqlx::Error> =
+        sqlx::query_as("INSERT INTO organisations (name, created_at) VALUES ($1, $2) RETURNING id")
+            .bind(name.as_ref())
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await;
+    match inserted {
+        Ok((id,)) => Ok(id),
+        Err(e) if violated_constraint(&e).as_deref() == Some("organisations_name_key") => {
+            Err(AppError::field(
+                "organisation_name",
+                "An organisation with this name already exists",
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Looks an organisation up by id or by exact name (command line).
+pub async fn find_organisation(
+    db: &Db,
+    id_or_name: &str,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let id: i64 = id_or_name.parse().unwrap_or(-1);
+    sqlx::query_as("SELECT id, name FROM organisations WHERE id = $1 OR lower(name) = lower($2)")
+        .bind(id)
+        .bind(id_or_name)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    id: i64,
+    purpose: String,
+    organisation_id: Option<i64>,
+    organisation_name: Option<String>,
+}
+
+async fn live_link(db: &Db, now: UnixTime, token: &str) -> Result<LinkRow, AppError> {
+    let row: Option<LinkRow> = sqlx::query_as(
+        "SELECT l.id, l.purpose, l.organisation_id, o.name AS organisation_name
+         FROM one_time_links l LEFT JOIN organisations o ON o.id = l.organisation_id
+         WHERE l.token_hash = $1 AND l.purpose IN ('platform_setup', 'organisation_setup')
+           AND l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > $2",
+    )
+    .bind(tokens::hash(token))
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.ok_or(AppError::LinkExpired)
+}
+
+/// What the setup page needs to show for a link. Opening the link changes nothing.
+pub async fn link_info(state: &AppState, token: &str) -> Result<SetupLinkInfo, AppError> {
+    let link = live_link(&state.db, state.now(), token).await?;
+    Ok(SetupLinkInfo {
+        creates_organisation: link.purpose == "platform_setup",
+        organisation_name: link.organisation_name,
+    })
+}
+
+/// The form after every field has been parsed.
+struct ValidSetup {
+    organisation_name: Option<OrganisationName>,
+    first_name: FirstName,
+    last_name: LastName,
+    email: Email,
+    username: Username,
+    initials: Initials,
+    password: Password,
+}
+
+fn parse_form(form: &SetupForm, creates_organisation: bool) -> Result<ValidSetup, AppError> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    fn keep<T>(errors: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
+        result.map_err(|e| errors.push(e)).ok()
+    }
+    let organisation_name = if creates_organisation {
+        keep(
+            &mut errors,
+            OrganisationName::parse(&form.organisation_name),
+        )
+    } else {
+        None
+    };
+    let first_name = keep(&mut errors, FirstName::parse(&form.first_name));
+    let last_name = keep(&mut errors, LastName::parse(&form.last_name));
+    let email = keep(&mut errors, Email::parse(&form.email));
+    let username = match (form.generate_username, &first_name, &last_name) {
+        (true, Some(first), Some(last)) => Some(Username::from_names(first, last)),
+        (true, _, _) => None,
+        (false, _, _) => keep(&mut errors, Username::parse(&form.username)),
+    };
+    let initials = keep(&mut errors, Initials::parse(&form.initials));
+    let username_text = username
+        .as_ref()
+        .map_or(form.username.as_str(), |u| u.as_ref());
+    let password = keep(
+        &mut errors,
+        Password::parse(
+            &form.password,
+            &PasswordContext {
+                first_name: &form.first_name,
+                last_name: &form.last_name,
+                username: username_text,
+                email: &form.email,
+            },
+        ),
+    );
+    match (first_name, last_name, email, username, initials, password) {
+        (
+            Some(first_name),
+            Some(last_name),
+            Some(email),
+            Some(username),
+            Some(initials),
+            Some(password),
+        ) if errors.is_empty() => Ok(ValidSetup {
+            organisation_name,
+            first_name,
+            last_name,
+            email,
+            username,
+            initials,
+            password,
+        }),
+        _ => Err(AppError::Validation(errors)),
+    }
+}
+
+/// Completes a setup link: creates the organisation (for the bootstrap link)
+/// and its administrator, active at once, and consumes the link. Returns the
+/// new user's id. All of it happens in one transaction or not at all.
+pub async fn complete(
+    state: &AppState,
+    token: &str,
+    form: &SetupForm,
+    client_address: &str,
+) -> Result<i64, AppError> {
+    let link = live_link(&state.db, state.now(), token).await?;
+    let creates_organisation = link.purpose == "platform_setup";
+    let valid = parse_form(form, creates_organisation)?;
+    let password_hash = state.hasher.hash(&valid.password).await?;
+
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let consumed = sqlx::query(
+        "UPDATE one_time_links SET used_at = $1
+         WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(link.id)
+    .execute(&mut *tx)
+    .await?;
+    if consumed.rows_affected() != 1 {
+        return Err(AppError::LinkExpired);
+    }
+    let organisation_id = match (&valid.organisation_name, link.organisation_id) {
+        (Some(name), _) => insert_organisation(&mut tx, now, name).await?,
+        (None, Some(id)) => id,
+        (None, None) => return Err(AppError::LinkExpired),
+    };
+    let user_id = users::insert(
+        &mut tx,
+        now,
+        &NewAccount {
+            organisation_id,
+            first_name: valid.first_name,
+            last_name: valid.last_name,
+            email: valid.email,
+            username: valid.username,
+            initials: valid.initials,
+            password_hash: Some(password_hash),
+            state: AccountState::Active,
+            is_platform_admin: creates_organisation,
+            created_by: None,
+        },
+    )
+    .await?;
+    if creates_organisation {
+        audit::record(
+            &mut *tx,
+            now,
+            Entry {
+                action: Action::OrganisationCreated,
+                organisation_id: Some(organisation_id),
+                actor_user_id: Some(user_id),
+                target_user_id: None,
+                detail: "via=setup_link".into(),
+                client_address,
+            },
+        )
+        .await?;
+    }
+    audit::record(
+        &mut *tx,
+        now,
+        Entry {
+            action: Action::AccountCreated,
+            organisation_id: Some(organisation_id),
+            actor_user_id: Some(user_id),
+            target_user_id: Some(user_id),
+            detail: format!(
+                "via=setup_link role={}",
+                if creates_organisation {
+                    "platform_administrator"
+                } else {
+                    "administrator"
+                }
+            ),
+            client_address,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(user_id)
+}

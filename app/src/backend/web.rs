@@ -1,0 +1,179 @@
+//! HTTP middleware shared by every route: who is asking (client address and
+//! session), refusing cross-site writes, and security headers.
+
+use super::sessions::{self, ClientInfo, SignedIn};
+use super::state::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+
+/// Resolves the client and the session once per request and stores both in
+/// the request's extensions, where server functions and handlers read them.
+pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let client = client_info(&state, &request);
+    let token = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| sessions::token_from_cookie_header(&state.settings, v));
+    let mut stale_cookie = false;
+    let signed_in: Option<SignedIn> = match &token {
+        None => None,
+        Some(token) => {
+            match sessions::resolve(&state.db, &state.settings, state.now(), token).await {
+                Ok(found) => {
+                    stale_cookie = found.is_none();
+                    found
+                }
+                Err(error) => return super::db::internal(error).into_response(),
+            }
+        }
+    };
+    request.extensions_mut().insert(client);
+    request.extensions_mut().insert(signed_in);
+    let mut response = next.run(request).await;
+    if stale_cookie
+        && !response.headers().contains_key(header::SET_COOKIE)
+        && let Ok(value) = HeaderValue::from_str(&sessions::clearing_cookie(&state.settings))
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+fn client_info(state: &AppState, request: &Request) -> ClientInfo {
+    let forwarded = state
+        .settings
+        .trust_forwarded_for
+        .then(|| request.headers().get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    let socket = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string());
+    ClientInfo {
+        address: forwarded.or(socket).unwrap_or_else(|| "unknown".into()),
+        user_agent: request
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+/// Refuses state-changing requests that a browser marks as cross-site, or
+/// whose `Origin` is not Gatehouse's public origin. Requests without either
+/// header (API clients with bearer tokens, curl) carry no ambient cookie
+/// authority worth forging and pass.
+pub async fn refuse_cross_site(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !is_safe_method(request.method())
+        && is_cross_site(request.headers(), &state.settings.public_origin())
+    {
+        tracing::warn!(method = %request.method(), path = %request.uri().path(), "refused a cross-site request");
+        return (StatusCode::FORBIDDEN, "Cross-site requests are not allowed").into_response();
+    }
+    next.run(request).await
+}
+
+fn is_safe_method(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn is_cross_site(headers: &HeaderMap, public_origin: &str) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => origin != public_origin,
+        None => false,
+    }
+}
+
+/// Headers every response carries. HTML pages set their own CSP (with the
+/// per-response nonce) in the shell; everything else gets a closed one.
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let defaults: [(&str, &str); 5] = [
+        (
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "same-origin"),
+        (
+            "permissions-policy",
+            "camera=(), microphone=(), geolocation=()",
+        ),
+    ];
+    for (name, value) in defaults {
+        if !headers.contains_key(name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    if state.settings.is_https() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
+
+/// The CSP of an HTML page: scripts only from here or carrying the nonce,
+/// and WebAssembly compilation for the hydration bundle.
+pub fn page_content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+         base-uri 'none'; object-src 'none'"
+    )
+}
+
+/// `/health`: the process is up.
+pub async fn health() -> &'static str {
+    "ok"
+}
+
+/// `/ready`: the database answers.
+pub async fn ready(State(state): State<AppState>) -> Response {
+    match sqlx::query("SELECT 1").execute(&state.db.pool).await {
+        Ok(_) => "ready".into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "database not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// Errors outside server functions answer with their status and a JSON body
+/// naming the problem (and the fields, for validation errors).
+impl IntoResponse for crate::error::AppError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let fields = match &self {
+            crate::error::AppError::Validation(errors) => errors.clone(),
+            _ => Vec::new(),
+        };
+        let body = serde_json::json!({ "error": self.to_string(), "fields": fields });
+        (status, axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,94 @@
+//! The one error type of Gatehouse. It travels from server functions to the
+//! browser (as JSON) and becomes a status plus JSON body in the REST API.
+//! Internal details never leave the server: `Internal` carries only an id
+//! that is also written to the log.
+
+use crate::domain::FieldError;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// One or more fields failed validation; each is shown beside its field.
+    #[error("Some fields need attention")]
+    Validation(Vec<FieldError>),
+    /// Not signed in, or the session has ended.
+    #[error("Please sign in to continue")]
+    Unauthorized,
+    /// Signed in, but without the permission this needs.
+    #[error("You do not have permission to do that")]
+    Forbidden,
+    /// The thing does not exist (or belongs to another organisation).
+    #[error("{0} was not found")]
+    NotFound(String),
+    /// Sign-in failed; deliberately the same for every cause.
+    #[error("The username, email or password is incorrect")]
+    InvalidCredentials,
+    /// A one-time link that is expired, used or unknown.
+    #[error("This link has expired or has already been used")]
+    LinkExpired,
+    /// Too many attempts; try again later.
+    #[error("Too many attempts. Wait {retry_after_minutes} minutes and try again")]
+    RateLimited { retry_after_minutes: u32 },
+    /// A request that the server refused for a reason the user can act on.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Something failed on our side. The id is in the server log.
+    #[error("Something went wrong on our side (error id {id}). Please try again")]
+    Internal { id: String },
+    /// The browser could not reach the server or read its answer.
+    #[error("Could not reach the server. Check your connection and try again")]
+    Transport,
+}
+
+impl AppError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// The message to show beside `field`, if this error is about it.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Validation(errors) => errors
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.message.clone()),
+            _ => None,
+        }
+    }
+
+    /// HTTP status for the API and for server-function calls made by the client.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::Validation(_) => 422,
+            AppError::Unauthorized | AppError::InvalidCredentials => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound(_) => 404,
+            AppError::LinkExpired => 410,
+            AppError::RateLimited { .. } => 429,
+            AppError::BadRequest(_) => 400,
+            AppError::Internal { .. } | AppError::Transport => 500,
+        }
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(error: FieldError) -> Self {
+        AppError::Validation(vec![error])
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // The server could not read the arguments: the request was malformed.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => AppError::BadRequest(
+                "The form was incomplete. Reload the page and try again".into(),
+            ),
+            _ => AppError::Transport,
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Form pieces that meet WCAG 2.1 AA: every input has a label tied to it,
+//! errors are announced and linked to their field, hints are described-by.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The value of one field and whether the person has left it yet (errors
+/// appear once they have, not while they are still typing the first time).
+#[derive(Clone, Copy)]
+pub struct FieldState {
+    pub value: RwSignal<String>,
+    pub touched: RwSignal<bool>,
+}
+
+impl FieldState {
+    pub fn new(initial: &str) -> Self {
+        FieldState {
+            value: RwSignal::new(initial.to_owned()),
+            touched: RwSignal::new(false),
+        }
+    }
+}
+
+/// The message for `field`: the browser's own check once the field has been
+/// left, otherwise what the server said about the last submission.
+pub fn field_error<F>(
+    state: FieldState,
+    field: &'static str,
+    check: F,
+    submitted: Signal<Option<AppError>>,
+) -> Signal<Option<String>>
+where
+    F: Fn(&str) -> Option<String> + Send + Sync + 'static,
+{
+    Signal::derive(move || {
+        let client = state
+            .touched
+            .get()
+            .then(|| state.value.with(|v| check(v)))
+            .flatten();
+        client.or_else(|| submitted.with(|e| e.as_ref().and_then(|e| e.field_message(field))))
+    })
+}
+
+#[component]
+pub fn TextField(
+    label: &'static str,
+    name: &'static str,
+    state: FieldState,
+    error: Signal<Option<String>>,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(into, optional)] readonly: Signal<bool>,
+) -> impl IntoView {
+    let hint_id = format!("{name}-hint");
+    let error_id = format!("{name}-error");
+    let described_by = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if error.with(Option::is_some) {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field" class:field-invalid=move || error.with(Option::is_some)>
+            <label for=name>{label}</label>
+            {hint.map(|text| view! { <p class="hint" id=hint_id.clone()>{text}</p> })}
+            <p class="field-error" id=error_id.clone() aria-live="polite">
+                {move || error.get().map(|message| view! { <span class="visually-hidden">"Error: "</span>{message} })}
+            </p>
+            <input
+                id=name
+                name=name
+                type=input_type
+                autocomplete=autocomplete
+                readonly=move || readonly.get()
+                aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
+                aria-describedby=described_by
+                bind:value=state.value
+                on:blur=move |_| state.touched.set(true)
+            />
+        </div>
+    }
+}
+
+/// A summary at the top of a form after a failed submission: what went
+/// wrong, each field error linking to its field.
+#[component]
+pub fn ErrorSummary(error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error.get().map(|error| {
+            let items = match &error {
+                AppError::Validation(fields) => fields
+                    .iter()
+                    .map(|f| {
+                        let href = format!("#{}", f.field);
+                        view! { <li><a href=href>{f.message.clone()}</a></li> }.into_any()
+                    })
+                    .collect::<Vec<_>>(),
+                other => vec![view! { <li>{other.to_string()}</li> }.into_any()],
+            };
+            view! {
+                <div class="error-summary" role="alert" tabindex="-1">
+                    <h2>"There is a problem"</h2>
+                    <ul>{items}</ul>
+                </div>
+            }
+        })
+    }
+}
+
+/// The error of an action's last submission, if it failed.
+pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    let value = action.value();
+    Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())))
+}

@@ -1,0 +1,78 @@
+//! The signed-in shell: header with navigation, the person's name and
+//! sign-out. It asks the server who is signed in on every navigation, so an
+//! ended session is noticed at the next click.
+
+use crate::api::types::CurrentUser;
+use crate::api::{SignOut, whoami};
+use crate::error::AppError;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet, Redirect};
+use leptos_router::hooks::use_location;
+
+#[component]
+pub fn SignedInLayout() -> impl IntoView {
+    let location = use_location();
+    let user = Resource::new(move || location.pathname.get(), |_| whoami());
+    view! {
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(user)) => {
+                        provide_context(user.clone());
+                        view! { <Shell user/> }.into_any()
+                    }
+                    Ok(None) | Err(AppError::Unauthorized) => {
+                        let here = location.pathname.get_untracked();
+                        let path = if here == "/" { "/sign-in".to_owned() } else { format!("/sign-in?next={here}") };
+                        view! { <Redirect path/> }.into_any()
+                    }
+                    Err(error) => view! { <ErrorPage error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Shell(user: CurrentUser) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <a class="skip-link" href="#main">"Skip to main content"</a>
+        <header class="site-header">
+            <A href="/" attr:class="brand">"Gatehouse"</A>
+            <nav aria-label="Main">
+                <ul>
+                    <li><A href="/">"Home"</A></li>
+                    <li><A href="/profile">"My profile"</A></li>
+                </ul>
+            </nav>
+            <div class="account">
+                <span class="signed-in-as">
+                    <span class="visually-hidden">"Signed in as "</span>
+                    {user.display_name()}
+                    <span class="organisation">{user.organisation_name.clone()}</span>
+                </span>
+                <ActionForm action=sign_out>
+                    <button type="submit" class="button secondary">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </header>
+        <main id="main" class="content">
+            <Outlet/>
+        </main>
+    }
+}
+
+#[component]
+pub fn ErrorPage(error: AppError) -> impl IntoView {
+    view! {
+        <main id="main" class="auth-page">
+            <div class="card" role="alert">
+                <h1>"Something went wrong"</h1>
+                <p>{error.to_string()}</p>
+                <p><a href="/">"Try again"</a></p>
+            </div>
+        </main>
+    }
+}

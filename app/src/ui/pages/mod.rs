@@ -1,0 +1,5 @@
+pub mod home;
+pub mod not_found;
+pub mod profile;
+pub mod setup;
+pub mod sign_in;

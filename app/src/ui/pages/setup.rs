@@ -1,0 +1,226 @@
+//! The page a setup link opens: create the first organisation and its
+//! administrator, or an administrator of an existing organisation. Every
+//! field is checked in the browser by the same domain code the server runs.
+
+use crate::api::types::SetupLinkInfo;
+use crate::api::{CompleteSetup, setup_link};
+use crate::domain::{
+    Email, FirstName, Initials, LastName, OrganisationName, Password, PasswordContext, Username,
+    password_rules_hint,
+};
+use crate::error::AppError;
+use crate::ui::components::form::{ErrorSummary, FieldState, TextField, action_error, field_error};
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let token = use_params_map().with_untracked(|p| p.get("token").unwrap_or_default());
+    let link = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        setup_link,
+    );
+    view! {
+        <Title text="Set up Gatehouse"/>
+        <main id="main" class="auth-page">
+            <div class="card wide">
+                <p class="brand">"Gatehouse"</p>
+                <Suspense fallback=|| view! { <p class="loading" role="status">"Checking your link…"</p> }>
+                    {move || {
+                        let token = token.clone();
+                        Suspend::new(async move {
+                            match link.await {
+                                Ok(info) => view! { <SetupForm token info/> }.into_any(),
+                                Err(AppError::LinkExpired) => view! { <ExpiredLink/> }.into_any(),
+                                Err(other) => view! {
+                                    <h1>"Set up Gatehouse"</h1>
+                                    <p role="alert" class="error-summary">{other.to_string()}</p>
+                                }
+                                .into_any(),
+                            }
+                        })
+                    }}
+                </Suspense>
+            </div>
+        </main>
+    }
+}
+
+#[component]
+fn ExpiredLink() -> impl IntoView {
+    view! {
+        <h1>"This setup link cannot be used"</h1>
+        <p>"It has expired, has already been used, or a newer link replaced it."</p>
+        <p>"Ask your platform administrator for a new link. They can print one with "
+            <code>"gatehouse create-admin"</code> "."</p>
+    }
+}
+
+#[component]
+fn SetupForm(token: String, info: SetupLinkInfo) -> impl IntoView {
+    let action = ServerAction::<CompleteSetup>::new();
+    let submitted = action_error(action);
+    let organisation = FieldState::new("");
+    let first = FieldState::new("");
+    let last = FieldState::new("");
+    let email = FieldState::new("");
+    let username = FieldState::new("");
+    let initials = FieldState::new("");
+    let password = FieldState::new("");
+    let generate_username = RwSignal::new(true);
+    let initials_edited = RwSignal::new(false);
+
+    // While the box is ticked the username follows the names, as does the
+    // suggested initials until the person types their own.
+    Effect::new(move |_| {
+        let names = (
+            FirstName::parse(&first.value.get()).ok(),
+            LastName::parse(&last.value.get()).ok(),
+        );
+        if let (Some(first), Some(last)) = names {
+            if generate_username.get() {
+                username
+                    .value
+                    .set(Username::from_names(&first, &last).as_ref().to_owned());
+            }
+            if !initials_edited.get_untracked() {
+                initials
+                    .value
+                    .set(Initials::suggest(&first, &last).as_ref().to_owned());
+            }
+        }
+    });
+
+    let organisation_error = field_error(
+        organisation,
+        "organisation_name",
+        |v| OrganisationName::parse(v).err().map(|e| e.message),
+        submitted,
+    );
+    let first_error = field_error(
+        first,
+        "first_name",
+        |v| FirstName::parse(v).err().map(|e| e.message),
+        submitted,
+    );
+    let last_error = field_error(
+        last,
+        "last_name",
+        |v| LastName::parse(v).err().map(|e| e.message),
+        submitted,
+    );
+    let email_error = field_error(
+        email,
+        "email",
+        |v| Email::parse(v).err().map(|e| e.message),
+        submitted,
+    );
+    let username_error = field_error(
+        username,
+        "username",
+        |v| Username::parse(v).err().map(|e| e.message),
+        submitted,
+    );
+    let initials_error = field_error(
+        initials,
+        "initials",
+        |v| Initials::parse(v).err().map(|e| e.message),
+        submitted,
+    );
+    let password_error = field_error(
+        password,
+        "password",
+        move |v| {
+            let (first, last, user, mail) = (
+                first.value.get_untracked(),
+                last.value.get_untracked(),
+                username.value.get_untracked(),
+                email.value.get_untracked(),
+            );
+            let context = PasswordContext {
+                first_name: &first,
+                last_name: &last,
+                username: &user,
+                email: &mail,
+            };
+            Password::parse(v, &context).err().map(|e| e.message)
+        },
+        submitted,
+    );
+
+    let heading = if info.creates_organisation {
+        "Set up your organisation".to_owned()
+    } else {
+        format!(
+            "Create an administrator for {}",
+            info.organisation_name.clone().unwrap_or_default()
+        )
+    };
+    let button = if info.creates_organisation {
+        "Create organisation"
+    } else {
+        "Create administrator"
+    };
+    view! {
+        <h1>{heading}</h1>
+        <p>"This link works once. You will be signed in when you finish."</p>
+        <ActionForm action=action attr:novalidate=true>
+            <ErrorSummary error=submitted/>
+            <input type="hidden" name="token" value=token/>
+            {info.creates_organisation.then(|| view! {
+                <TextField label="Organisation name" name="organisation_name" state=organisation error=organisation_error autocomplete="organization"/>
+            })}
+            <fieldset>
+                <legend>"Your account"</legend>
+                <TextField label="First name" name="first_name" state=first error=first_error autocomplete="given-name"/>
+                <TextField label="Last name" name="last_name" state=last error=last_error autocomplete="family-name"/>
+                <TextField
+                    label="Email"
+                    name="email"
+                    state=email
+                    error=email_error
+                    input_type="email"
+                    autocomplete="email"
+                    hint="We send sign-in and password emails to this address."
+                />
+                <div class="checkbox">
+                    <input
+                        type="checkbox"
+                        id="generate_username"
+                        name="generate_username"
+                        value="on"
+                        bind:checked=generate_username
+                    />
+                    <label for="generate_username">"Create username from name and surname"</label>
+                </div>
+                <TextField
+                    label="Username"
+                    name="username"
+                    state=username
+                    error=username_error
+                    autocomplete="username"
+                    hint="5 to 30 characters: letters, digits and @ . - _, starting with a letter."
+                    readonly=Signal::derive(move || generate_username.get())
+                />
+                <div on:input=move |_| initials_edited.set(true)>
+                    <TextField label="Initials" name="initials" state=initials error=initials_error hint="1 to 5 letters or digits."/>
+                </div>
+                <TextField
+                    label="Password"
+                    name="password"
+                    state=password
+                    error=password_error
+                    input_type="password"
+                    autocomplete="new-password"
+                    hint=password_rules_hint()
+                />
+            </fieldset>
+            <button type="submit" class="button primary" disabled=move || action.pending().get()>{button}</button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,161 @@
+//! The command line. `gatehouse --help` explains every command and setting.
+
+use crate::{settings, startup, telemetry};
+use app::backend::setup::{self, SetupPurpose};
+use app::backend::{Clock, SystemClock};
+use app::domain::OrganisationName;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+const SETTINGS_HELP: &str = "\
+Settings (a TOML file given by --config, or gatehouse.toml in the working
+directory, then environment variables, which win):
+
+  database_url                    GATEHOUSE_DATABASE_URL
+      sqlite://PATH?mode=rwc or postgres://USER@HOST/DB.
+      Default: a SQLite file gatehouse.db in the data directory.
+  public_url                      GATEHOUSE_PUBLIC_URL
+      The address people use, e.g. https://accounts.example.org. Every
+      link in an email or printed here is built from it. Default http://127.0.0.1:3000
+  bind_address                    GATEHOUSE_BIND_ADDRESS
+      Where the server listens. Default 127.0.0.1:3000
+  data_dir                        GATEHOUSE_DATA_DIR
+      SQLite database and written-out mail. Default ./data
+  smtp_url                        GATEHOUSE_SMTP_URL
+      smtp://user:password@host:port (STARTTLS) or smtps://... Without it,
+      mail is written as .eml files under the data directory.
+  session_idle_timeout_minutes    GATEHOUSE_SESSION_IDLE_TIMEOUT_MINUTES    Default 30
+  session_absolute_timeout_hours  GATEHOUSE_SESSION_ABSOLUTE_TIMEOUT_HOURS  Default 12
+  log_format                      GATEHOUSE_LOG_FORMAT       text or json. Default text
+  trust_forwarded_for             GATEHOUSE_TRUST_FORWARDED_FOR
+      true only behind a reverse proxy you run. Default false
+  site_root                       GATEHOUSE_SITE_ROOT
+      The built browser files. Default target/site
+
+RUST_LOG sets the log level (default info).";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Gatehouse: account administration for organisations",
+    after_long_help = SETTINGS_HELP
+)]
+pub struct Cli {
+    /// A TOML settings file (see the settings below).
+    #[arg(long, env = "GATEHOUSE_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default). Applies pending migrations first and,
+    /// while there is no account at all, prints a one-time setup link.
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Create an organisation and print its id.
+    CreateOrg {
+        /// The organisation's name, e.g. "Riverside College".
+        #[arg(long)]
+        name: String,
+    },
+    /// Print a one-time link (valid 24 hours) that creates an administrator.
+    /// With --organisation, for that existing organisation; without it, the
+    /// link creates a new organisation and its platform administrator.
+    CreateAdmin {
+        /// The organisation's id or exact name.
+        #[arg(long)]
+        organisation: Option<String>,
+    },
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    let settings = match settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(message) => {
+            eprintln!("gatehouse: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.log_format);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match execute(cli.command.unwrap_or(Command::Serve), settings, clock).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("gatehouse: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(
+    command: Command,
+    settings: app::backend::config::CheckedSettings,
+    clock: Arc<dyn Clock>,
+) -> Result<(), String> {
+    let bind_address = settings.bind_address;
+    let state = startup::build_state(settings, clock).await?;
+    let now = state.now();
+    match command {
+        Command::Migrate => {
+            println!("The database is up to date.");
+            Ok(())
+        }
+        Command::CreateOrg { name } => {
+            let name = OrganisationName::parse(&name).map_err(|e| e.message)?;
+            let id = setup::create_organisation(&state.db, now, &name)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("Created organisation {id}: {}", name.as_ref());
+            println!("Next: gatehouse create-admin --organisation {id}");
+            Ok(())
+        }
+        Command::CreateAdmin { organisation } => {
+            let purpose = match organisation {
+                None => SetupPurpose::Platform,
+                Some(key) => {
+                    let (id, _) = setup::find_organisation(&state.db, &key)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .ok_or_else(|| format!("no organisation has the id or name {key:?}"))?;
+                    SetupPurpose::Organisation(id)
+                }
+            };
+            let path = setup::create_link(&state.db, now, purpose)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", state.settings.link(&path));
+            Ok(())
+        }
+        Command::Serve => {
+            if setup::is_empty(&state.db)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                let path = setup::create_link(&state.db, now, SetupPurpose::Platform)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!(
+                    "\nGatehouse has no accounts yet. Open this one-time link to create the first\n\
+                     organisation and its administrator (valid 24 hours; a restart prints a new one):\n\n  {}\n",
+                    state.settings.link(&path)
+                );
+            }
+            let listener = tokio::net::TcpListener::bind(bind_address)
+                .await
+                .map_err(|e| {
+                    format!("cannot listen on {bind_address} (setting `bind_address`): {e}")
+                })?;
+            tracing::info!(address = %bind_address, public_url = %state.settings.public_url, "Gatehouse is listening");
+            startup::serve(listener, state)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    }
+}

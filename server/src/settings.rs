@@ -1,0 +1,28 @@
+//! Loads settings: defaults, then a TOML file, then `GATEHOUSE_*` variables.
+
+use app::backend::config::{CheckedSettings, Settings};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use std::path::Path;
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "gatehouse.toml";
+
+pub fn load(config_file: Option<&Path>) -> Result<CheckedSettings, String> {
+    let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+    match config_file {
+        Some(path) if !path.exists() => {
+            return Err(format!(
+                "the settings file {} does not exist",
+                path.display()
+            ));
+        }
+        Some(path) => figment = figment.merge(Toml::file_exact(path)),
+        None => figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG_FILE)),
+    }
+    let settings: Settings = figment
+        .merge(Env::prefixed("GATEHOUSE_").ignore(&["config"]))
+        .extract()
+        .map_err(|e| format!("invalid setting: {e}"))?;
+    settings.check().map_err(|e| e.to_string())
+}

@@ -1,0 +1,127 @@
+//! Builds the application (state, router) and serves it. Tests call the same
+//! functions with their own settings, clock and listener.
+
+use app::backend::config::CheckedSettings;
+use app::backend::db::Db;
+use app::backend::passwords::PasswordHasher;
+use app::backend::{AppState, Clock, web};
+use app::{App, shell};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::from_fn_with_state;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use http::HeaderName;
+use leptos::config::{Env, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// The output name cargo-leptos gives the browser files (`[[workspace.metadata.leptos]] name`).
+const OUTPUT_NAME: &str = "gatehouse";
+
+/// Connects to the database, runs migrations and assembles the state.
+pub async fn build_state(
+    settings: CheckedSettings,
+    clock: Arc<dyn Clock>,
+) -> Result<AppState, String> {
+    let db = Db::connect(&settings.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database (setting `database_url`): {e}"))?;
+    db.migrate()
+        .await
+        .map_err(|e| format!("cannot migrate the database: {e}"))?;
+    let env = match std::env::var("LEPTOS_ENV").as_deref() {
+        Ok("DEV") | Ok("dev") => Env::DEV,
+        _ => Env::PROD,
+    };
+    let leptos_options = LeptosOptions::builder()
+        .output_name(OUTPUT_NAME)
+        .site_root(settings.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.bind_address)
+        .env(env)
+        .build();
+    Ok(AppState {
+        leptos_options,
+        db,
+        settings: Arc::new(settings),
+        clock,
+        hasher: PasswordHasher::default(),
+    })
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let app_shell = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/health", get(web::health))
+        .route("/ready", get(web::ready))
+        .route("/fn/{*name}", post(server_function))
+        .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(from_fn_with_state(state.clone(), web::identify))
+        .layer(from_fn_with_state(state.clone(), web::refuse_cross_site))
+        .layer(from_fn_with_state(state.clone(), web::security_headers))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn server_function(
+    State(state): State<AppState>,
+    request: Request<Body>,
+) -> impl IntoResponse {
+    leptos_axum::handle_server_fns_with_context(move || provide_context(state.clone()), request)
+        .await
+}
+
+/// Serves until the process is stopped; also runs housekeeping.
+pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    tokio::spawn(housekeeping(state.clone()));
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}
+
+/// Forgets old sign-in failures so the throttling table stays small.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let cutoff = state.now() - 24 * 3600;
+        if let Err(error) = sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
+            .bind(cutoff)
+            .execute(&state.db.pool)
+            .await
+        {
+            tracing::warn!(%error, "housekeeping failed");
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import { admin, expect, test } from './fixtures';
+import { expectNoAccessibilityViolations } from './support/accessibility';
+
+const EMAIL_FORMAT_ERROR = /Enter an email address in the correct format/;
+
+// The setup link works once: these run in order, and the second creates the
+// administrator every other test signs in as (the `chromium` project depends on this one).
+test.describe.serial('first run', () => {
+  test('the setup form shows a field error in the browser before anything is submitted', async ({
+    page,
+    setupPage,
+    setupLink,
+  }, testInfo) => {
+    await setupPage.open(setupLink);
+    await expectNoAccessibilityViolations(page, testInfo, 'the setup page');
+
+    const sent: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() !== 'GET') sent.push(`${request.method()} ${request.url()}`);
+    });
+
+    await setupPage.enter(setupPage.email, 'not-an-email');
+    await expect(setupPage.email).toHaveAttribute('aria-invalid', 'true');
+    await expect(setupPage.email).toHaveAccessibleDescription(EMAIL_FORMAT_ERROR);
+    await expect(page.getByText(EMAIL_FORMAT_ERROR)).toBeVisible();
+    await expectNoAccessibilityViolations(page, testInfo, 'the setup page showing a field error');
+
+    await setupPage.enter(setupPage.email, admin.email);
+    await expect(setupPage.email).toHaveAttribute('aria-invalid', 'false');
+    await expect(page.getByText(EMAIL_FORMAT_ERROR)).toBeHidden();
+
+    // The check ran in the browser (the domain rules compiled to wasm), not on the server.
+    expect(sent, 'requests sent while checking the field').toEqual([]);
+  });
+
+  test('first-run setup creates the organisation and its administrator, who is signed in', async ({
+    page,
+    setupPage,
+    setupLink,
+    shell,
+    signInPage,
+  }, testInfo) => {
+    await setupPage.open(setupLink);
+    await expect(setupPage.createUsernameFromNames).toBeChecked();
+    await setupPage.fillIn(admin);
+    await expect(setupPage.username).toHaveValue(admin.username);
+    await expect(setupPage.username).not.toBeEditable();
+    await expect(setupPage.initials).toHaveValue(admin.initials);
+
+    await setupPage.createOrganisation.click();
+
+    await shell.expectHome(admin);
+    await expectNoAccessibilityViolations(page, testInfo, 'Home');
+
+    await shell.signOut();
+    await signInPage.expectShown();
+  });
+});

@@ -1,0 +1,43 @@
+import { admin, expect, signInFailedMessage, test, wrongPassword } from './fixtures';
+import { pathnameIs } from './pages/hydration';
+import { SignedInShell } from './pages/signed-in-shell';
+import { SignInPage } from './pages/sign-in-page';
+
+// Forms are plain HTML forms first: everything here works with no wasm at all.
+test.describe('signing in without JavaScript', () => {
+  test('the administrator signs in, sees who is signed in and signs out', async ({ noScriptPage: page }) => {
+    const signInPage = new SignInPage(page, { javaScript: false });
+    const shell = new SignedInShell(page);
+
+    await page.goto('/');
+    await signInPage.expectShown();
+    await expect(page.locator('body'), 'JavaScript is off, so nothing hydrates').not.toHaveAttribute(
+      'data-hydrated',
+      'true',
+    );
+
+    await signInPage.signIn(admin.username, admin.password);
+    await shell.expectHome(admin);
+
+    await shell.openMyProfile();
+    await shell.expectMyDetails(admin);
+
+    await shell.signOut();
+    await signInPage.expectShown();
+    await page.goto('/profile');
+    await signInPage.expectShown();
+  });
+
+  test('a wrong password shows the generic error and stays on the sign-in page', async ({
+    noScriptPage: page,
+  }) => {
+    const signInPage = new SignInPage(page, { javaScript: false });
+
+    await signInPage.open();
+    await signInPage.signIn(admin.email, wrongPassword);
+
+    await expect(signInPage.error).toContainText(signInFailedMessage);
+    await expect(page).toHaveURL(pathnameIs('/sign-in'));
+    await expect(signInPage.heading).toBeVisible();
+  });
+});

@@ -1,0 +1,58 @@
+import { admin, expect, signInFailedMessage, test, wrongPassword } from './fixtures';
+import { pathnameIs } from './pages/hydration';
+import { expectNoAccessibilityViolations } from './support/accessibility';
+
+test.describe('signing in', () => {
+  test('the administrator signs in with their username and sees who is signed in', async ({
+    page,
+    signInPage,
+    shell,
+  }, testInfo) => {
+    await signInPage.open();
+    await expectNoAccessibilityViolations(page, testInfo, 'the sign-in page');
+
+    await signInPage.signIn(admin.username, admin.password);
+    await shell.expectHome(admin);
+    await expectNoAccessibilityViolations(page, testInfo, 'Home');
+
+    await shell.openMyProfile();
+    await shell.expectSignedInAs(admin);
+    await shell.expectMyDetails(admin);
+    await expectNoAccessibilityViolations(page, testInfo, 'My profile');
+
+    await shell.homeLink.click();
+    await shell.expectHome(admin);
+
+    await shell.signOut();
+    await signInPage.expectShown();
+    // The session has ended: Home sends the visitor back to sign in.
+    await page.goto('/');
+    await signInPage.expectShown();
+  });
+
+  test('the administrator signs in with their email address', async ({ signInPage, shell }) => {
+    await signInPage.open();
+    await signInPage.signIn(admin.email, admin.password);
+    await shell.expectHome(admin);
+  });
+
+  test('a wrong password shows the generic error and stays on the sign-in page', async ({
+    page,
+    signInPage,
+    shell,
+  }, testInfo) => {
+    await signInPage.open();
+    await signInPage.signIn(admin.username, wrongPassword);
+
+    await expect(signInPage.error).toContainText(signInFailedMessage);
+    await expect(page).toHaveURL(pathnameIs('/sign-in'));
+    await expect(signInPage.heading).toBeVisible();
+    await expect(shell.signOutButton).toHaveCount(0);
+    await expectNoAccessibilityViolations(page, testInfo, 'the sign-in page showing an error');
+  });
+
+  test('a visitor who is not signed in is sent from Home to sign in', async ({ page, signInPage }) => {
+    await page.goto('/');
+    await signInPage.expectShown();
+  });
+});

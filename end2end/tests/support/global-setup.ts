@@ -1,0 +1,150 @@
+import type { FullConfig } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { BASE_URL_VAR, DATA_DIR_VAR, SERVER_PID_VAR, SETUP_LINK_VAR } from './server';
+
+/**
+ * Starts the release build of Gatehouse for the run:
+ *   - on a free port, with a fresh data directory (so a fresh SQLite database);
+ *   - reads the one-time setup link it prints on an empty database;
+ *   - waits until GET /ready answers 200.
+ *
+ * Inputs: GATEHOUSE_BIN (default $CARGO_TARGET_DIR/release/gatehouse, with
+ * CARGO_TARGET_DIR defaulting to ~/.cache/gatehouse/target) and GATEHOUSE_SITE_ROOT
+ * (default <repo>/target/site). The server's output goes to
+ * test-results/gatehouse-server.log.
+ */
+const STARTUP_TIMEOUT_MS = 30_000;
+const SETUP_LINK = /(http:\/\/127\.0\.0\.1:\d+\/setup\/[0-9a-f]{64})(?![0-9a-f])/;
+
+/** Kept for global teardown, which runs in this same runner process. */
+export const serverHandle: { child?: ChildProcess; dataDir?: string } = ((
+  globalThis as { __gatehouseServer?: { child?: ChildProcess; dataDir?: string } }
+).__gatehouseServer ??= {});
+
+export default async function globalSetup(config: FullConfig): Promise<void> {
+  const configDir = config.configFile ? path.dirname(config.configFile) : path.resolve(__dirname, '..', '..');
+  const repoDir = path.dirname(configDir);
+  const targetDir = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'gatehouse', 'target');
+  const bin = process.env.GATEHOUSE_BIN || path.join(targetDir, 'release', 'gatehouse');
+  const siteRoot = process.env.GATEHOUSE_SITE_ROOT || path.join(repoDir, 'target', 'site');
+
+  const buildHint =
+    'Build it first: `cargo leptos build --release` in the repository (see shared/TOOLCHAIN.md), ' +
+    'or point GATEHOUSE_BIN / GATEHOUSE_SITE_ROOT at a build.';
+  if (!isExecutable(bin)) throw new Error(`No Gatehouse server binary at ${bin}. ${buildHint}`);
+  if (!fs.existsSync(path.join(siteRoot, 'pkg'))) {
+    throw new Error(`No built browser files at ${siteRoot}/pkg. ${buildHint}`);
+  }
+
+  const outputDir = path.join(configDir, 'test-results');
+  fs.mkdirSync(outputDir, { recursive: true });
+  const logPath = path.join(outputDir, 'gatehouse-server.log');
+  const log = fs.createWriteStream(logPath);
+
+  const port = await freePort();
+  const baseURL = `http://127.0.0.1:${port}`;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-e2e-'));
+
+  // Settings come only from what is set here: a developer's own GATEHOUSE_* variables
+  // (or a gatehouse.toml in the working directory) must not reach the test server.
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_')),
+  );
+  Object.assign(env, {
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_BIND_ADDRESS: `127.0.0.1:${port}`,
+    GATEHOUSE_PUBLIC_URL: baseURL,
+    GATEHOUSE_SITE_ROOT: siteRoot,
+    RUST_LOG: 'info',
+  });
+
+  const child = spawn(bin, ['serve'], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  serverHandle.child = child;
+  serverHandle.dataDir = dataDir;
+  // If the runner dies without running teardown, do not leave the server behind.
+  process.once('exit', () => child.kill('SIGKILL'));
+
+  let output = '';
+  let setupLink: string | undefined;
+  let exited: string | undefined;
+  let spawnError: Error | undefined;
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    output += text;
+    log.write(text);
+    setupLink ??= SETUP_LINK.exec(output)?.[1];
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    log.write(chunk);
+  });
+  child.on('error', (error) => (spawnError = error));
+  child.on('exit', (code, signal) => (exited = signal ? `signal ${signal}` : `exit code ${code}`));
+
+  const fail = (reason: string): never => {
+    child.kill('SIGKILL');
+    throw new Error(
+      `Gatehouse (${bin}) did not start: ${reason}.\n--- its output (also in ${logPath}) ---\n${output}`,
+    );
+  };
+
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let ready = false;
+  while (!(ready && setupLink)) {
+    if (spawnError) fail(spawnError.message);
+    if (exited) fail(`it stopped with ${exited}`);
+    if (Date.now() > deadline) {
+      fail(
+        `after ${STARTUP_TIMEOUT_MS / 1000} s, ${ready ? '' : 'GET /ready did not answer 200'}` +
+          `${!ready && !setupLink ? ' and ' : ''}${setupLink ? '' : 'it printed no setup link'}`,
+      );
+    }
+    if (!ready) ready = await answersReady(baseURL);
+    if (!(ready && setupLink)) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!setupLink!.startsWith(`${baseURL}/`)) fail(`its setup link ${setupLink} is not on ${baseURL}`);
+
+  process.env[BASE_URL_VAR] = baseURL;
+  process.env[SETUP_LINK_VAR] = setupLink;
+  process.env[SERVER_PID_VAR] = String(child.pid);
+  process.env[DATA_DIR_VAR] = dataDir;
+  fs.writeFileSync(
+    path.join(outputDir, 'gatehouse-server.json'),
+    JSON.stringify({ baseURL, setupLink, pid: child.pid, dataDir, bin, siteRoot, log: logPath }, null, 2),
+  );
+}
+
+async function answersReady(baseURL: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${baseURL}/ready`, { signal: AbortSignal.timeout(2_000) });
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** A port the system just gave out for 127.0.0.1, released for the server to take. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}

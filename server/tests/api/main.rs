@@ -1,0 +1,10 @@
+//! Integration tests: each spins up the real router on port 0 with a fresh
+//! database (a new SQLite file, or a new PostgreSQL database) and drives it
+//! over HTTP. Every test runs on both backends.
+
+mod helpers;
+
+mod security;
+mod sessions;
+mod setup;
+mod sign_in;

@@ -3,6 +3,7 @@
 # version is missing. Safe to run repeatedly; see docs/development.md for why
 # each step looks the way it does (offline machine, pinned versions).
 set -euo pipefail
+source "$(dirname "$0")/env.sh"
 
 CARGO_LEPTOS_VERSION=0.3.11
 WASM_BINDGEN_VERSION=0.2.130

@@ -72,7 +72,6 @@ pub async fn setup_link(token: String) -> Result<SetupLinkInfo, AppError> {
     context::answer(async move { setup::link_info(&context::state()?, &token).await }.await)
 }
 
-#[allow(clippy::too_many_arguments)] // one argument per form field, as the form posts them
 #[server(prefix = "/fn", endpoint = "complete_setup")]
 pub async fn complete_setup(
     token: String,

@@ -197,7 +197,8 @@ mod tests {
 
     #[test]
     fn a_bad_setting_is_named_in_the_message() {
-        let cases: [(&str, fn(&mut Settings)); 5] = [
+        type Change = fn(&mut Settings);
+        let cases: [(&str, Change); 5] = [
             ("public_url", |s| s.public_url = "not a url".into()),
             ("public_url", |s| {
                 s.public_url = "https://example.org/accounts".into()

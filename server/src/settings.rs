@@ -18,7 +18,10 @@ pub fn load(config_file: Option<&Path>) -> Result<CheckedSettings, String> {
             ));
         }
         Some(path) => figment = figment.merge(Toml::file_exact(path)),
-        None => figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG_FILE)),
+        None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+            figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG_FILE))
+        }
+        None => {}
     }
     let settings: Settings = figment
         .merge(Env::prefixed("GATEHOUSE_").ignore(&["config"]))

@@ -41,7 +41,18 @@ pub async fn sign_in(
             if password.is_empty() {
                 return Err(AppError::field("password", "Enter your password"));
             }
+            let previous = context::signed_in().ok();
             let token = signing::sign_in(&state, &login, &password, &context::client()?).await?;
+            // A session that was open in this browser gives way to the new one.
+            if let Some(previous) = previous {
+                sessions::end(
+                    &state.db,
+                    state.now(),
+                    previous.session_id,
+                    "replaced_by_sign_in",
+                )
+                .await?;
+            }
             context::set_cookie(sessions::session_cookie(&state.settings, token));
             leptos_axum::redirect(&safe_next(next.as_deref()));
             Ok(())

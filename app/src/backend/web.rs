@@ -13,12 +13,16 @@ use std::net::SocketAddr;
 /// the request's extensions, where server functions and handlers read them.
 pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let client = client_info(&state, &request);
+    // Static files need no session; skip the database for them.
+    let is_asset =
+        request.uri().path().starts_with("/pkg/") || request.uri().path() == "/favicon.svg";
     let token = request
         .headers()
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| sessions::token_from_cookie_header(&state.settings, v));
+        .find_map(|v| sessions::token_from_cookie_header(&state.settings, v))
+        .filter(|_| !is_asset);
     let mut stale_cookie = false;
     let signed_in: Option<SignedIn> = match &token {
         None => None,

@@ -4,6 +4,8 @@
 
 mod helpers;
 
+mod cli;
+
 mod security;
 mod sessions;
 mod setup;

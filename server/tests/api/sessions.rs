@@ -19,11 +19,14 @@ both_backends!(
 );
 
 both_backends!(
-    async fn a_new_session_id_is_issued_at_every_sign_in(app: TestApp) {
+    async fn a_new_session_id_is_issued_at_every_sign_in_and_the_old_one_ends(app: TestApp) {
         app.set_up_first_administrator().await;
         let first = session_cookie(app.sign_in("sian.obrien", PASSWORD).await);
         let second = session_cookie(app.sign_in("sian.obrien", PASSWORD).await);
         assert_ne!(first, second);
+        // Signing in again in the same browser ends the session it had.
+        assert!(whoami_with_cookie(&app, &first).await.is_none());
+        assert!(whoami_with_cookie(&app, &second).await.is_some());
     }
 );
 

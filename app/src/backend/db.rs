@@ -7,6 +7,7 @@ use crate::error::AppError;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -22,6 +23,8 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// The database file, for SQLite.
+    sqlite_path: Option<PathBuf>,
 }
 
 impl Db {
@@ -32,8 +35,14 @@ impl Db {
         } else {
             Backend::Postgres
         };
-        if backend == Backend::Sqlite {
-            create_sqlite_parent_dir(url);
+        let sqlite_path = (backend == Backend::Sqlite)
+            .then(|| sqlite_file(url))
+            .flatten();
+        if let Some(parent) = sqlite_path.as_deref().and_then(Path::parent)
+            && !parent.as_os_str().is_empty()
+        {
+            // If this fails, connecting fails next with the real reason.
+            let _ = std::fs::create_dir_all(parent);
         }
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
@@ -51,7 +60,11 @@ impl Db {
             })
             .connect(url)
             .await?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            sqlite_path,
+        })
     }
 
     /// Runs pending migrations. On PostgreSQL sqlx holds an advisory lock, so
@@ -59,7 +72,16 @@ impl Db {
     /// lock does the same for processes sharing a file.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await,
+            Backend::Sqlite => {
+                // sqlx takes no lock on SQLite, so two processes starting on one
+                // file would both apply migration 1. A lock file beside the
+                // database serialises them (held until `_lock` drops).
+                let _lock = match &self.sqlite_path {
+                    Some(path) => Some(lock_file(path.with_extension("migrate-lock")).await?),
+                    None => None,
+                };
+                SQLITE_MIGRATIONS.run(&self.pool).await
+            }
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await,
         }
     }
@@ -74,18 +96,35 @@ impl Db {
     }
 }
 
-fn create_sqlite_parent_dir(url: &str) {
+/// The file behind a SQLite URL (`None` for an in-memory database).
+fn sqlite_file(url: &str) -> Option<PathBuf> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
         .split('?')
         .next()
         .unwrap_or_default();
-    if let Some(parent) = std::path::Path::new(path).parent()
-        && !parent.as_os_str().is_empty()
-    {
-        // If this fails, connecting fails next with the real reason.
-        let _ = std::fs::create_dir_all(parent);
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+/// Opens `path` and takes an exclusive lock on it, waiting off the executor.
+async fn lock_file(path: PathBuf) -> Result<std::fs::File, sqlx::migrate::MigrateError> {
+    let locked = tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await;
+    match locked {
+        Ok(Ok(file)) => Ok(file),
+        Ok(Err(error)) => Err(sqlx::migrate::MigrateError::Execute(sqlx::Error::Io(error))),
+        Err(error) => Err(sqlx::migrate::MigrateError::Execute(sqlx::Error::Io(
+            std::io::Error::other(error),
+        ))),
     }
 }
 

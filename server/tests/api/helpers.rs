@@ -258,7 +258,7 @@ fn client() -> reqwest::Client {
         .expect("client")
 }
 
-async fn fresh_postgres_database() -> String {
+pub async fn fresh_postgres_database() -> String {
     use sqlx::{Connection, Executor};
     let admin = postgres_admin_url();
     let name = format!("gatehouse_test_{}", uuid::Uuid::new_v4().simple());

@@ -213,3 +213,33 @@ both_backends!(
         assert_eq!(body["Validation"][0]["field"], "username", "{body}");
     }
 );
+
+both_backends!(
+    async fn two_replicas_starting_together_on_a_new_database_migrate_it_once(app: TestApp) {
+        let mut settings = (*app.state.settings).clone();
+        settings.database_url = match app.state.db.backend {
+            app::backend::db::Backend::Postgres => fresh_postgres_database().await,
+            app::backend::db::Backend::Sqlite => {
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    settings.data_dir.join("replicas.db").display()
+                )
+            }
+        };
+        let clock: std::sync::Arc<dyn app::backend::Clock> = std::sync::Arc::new(app.clock.clone());
+        let (first, second) = tokio::join!(
+            server::startup::build_state(settings.clone(), clock.clone()),
+            server::startup::build_state(settings, clock),
+        );
+        let first = first.expect("first replica started");
+        second.expect("second replica started");
+        let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(&first.db.pool)
+            .await
+            .expect("migrations table");
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite"))
+            .expect("migrations")
+            .count();
+        assert_eq!(applied, i64::try_from(files).expect("count"));
+    }
+);

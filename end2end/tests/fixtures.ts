@@ -25,7 +25,7 @@ export const admin = {
 export const wrongPassword = 'not my password at all 17';
 
 /** The error for any failed sign-in, which never says which part was wrong. */
-export const signInFailedMessage = 'The password is wrong';
+export const signInFailedMessage = 'The username, email or password is incorrect';
 
 interface Fixtures {
   /** The one-time link the server printed on its first start. */

@@ -8,8 +8,6 @@
 //!
 //! Nothing here depends on leptos or sqlx.
 
-use unicode_normalization::UnicodeNormalization;
-
 /// Implements the read-only conversions shared by the validated text newtypes:
 /// `as_str`, `AsRef<str>`, `Display`, `From<T> for String` (serde's `into`) and
 /// `TryFrom<String>` (serde's `try_from`, which calls `parse`).
@@ -83,9 +81,25 @@ impl FieldError {
     }
 }
 
-/// NFC-normalises `text`.
+/// NFC-normalises `text`. In the browser this is the engine's own
+/// `String.prototype.normalize`, which spares the bundle Rust's composition
+/// tables; the server, which decides, uses `unicode-normalization`.
 fn nfc(text: &str) -> String {
-    text.nfc().collect()
+    normalize(text, "NFC")
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn normalize(text: &str, form: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    match form {
+        "NFKD" => text.nfkd().collect(),
+        _ => text.nfc().collect(),
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn normalize(text: &str, form: &str) -> String {
+    js_sys::JsString::from(text).normalize(form).into()
 }
 
 /// Trims `text` and replaces every inner run of whitespace (any Unicode white space,
@@ -104,8 +118,9 @@ fn char_count(text: &str) -> usize {
 /// œ→oe…). Other characters (digits, punctuation, other scripts) are kept as they are.
 fn fold_to_ascii(text: &str) -> String {
     let mut folded = String::with_capacity(text.len());
-    let letters = text
-        .nfkd()
+    let decomposed = normalize(text, "NFKD");
+    let letters = decomposed
+        .chars()
         .flat_map(char::to_lowercase)
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c));
     for c in letters {

@@ -7,7 +7,6 @@
 //! person's own name, username or email address.
 
 use std::fmt;
-use std::sync::OnceLock;
 
 use super::{FieldError, char_count, fold_to_ascii, nfc};
 
@@ -18,7 +17,10 @@ const MAX_CHARS: usize = 128;
 const MIN_CONTEXT_CHARS: usize = 3;
 
 /// Common passwords of 12 or more characters, lower-cased, one per line; `#` lines are
-/// comments naming the source and licence.
+/// comments naming the source and licence. Only the server carries the list: in the
+/// browser it would cost about a tenth of the bundle budget (docs/benchmarks.md), and
+/// the server's answer to a common password is shown beside the field all the same.
+#[cfg(not(target_arch = "wasm32"))]
 const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
 
 /// What a password must not contain: the person's details as currently typed (plain
@@ -112,15 +114,22 @@ fn is_one_character_repeated(password: &str) -> bool {
     chars.next().is_some_and(|first| chars.all(|c| c == first))
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn is_common(lower_case_password: &str) -> bool {
     common_passwords()
         .binary_search(&lower_case_password)
         .is_ok()
 }
 
+#[cfg(target_arch = "wasm32")]
+fn is_common(_: &str) -> bool {
+    false
+}
+
 /// The shipped list, sorted on first use for binary search.
+#[cfg(not(target_arch = "wasm32"))]
 fn common_passwords() -> &'static [&'static str] {
-    static SORTED: OnceLock<Vec<&'static str>> = OnceLock::new();
+    static SORTED: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
     SORTED.get_or_init(|| {
         let mut list: Vec<&str> = COMMON_PASSWORDS
             .lines()

@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 /// The value of one field and whether the person has left it yet (errors
 /// appear once they have, not while they are still typing the first time).
@@ -116,12 +117,47 @@ pub fn ErrorSummary(error: Signal<Option<AppError>>) -> impl IntoView {
     }
 }
 
-/// The error of an action's last submission, if it failed.
-pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
+/// Marks `<body data-hydrated="true">` once this island is live in the
+/// browser, so end-to-end tests (and the curious) can tell. Effects never run
+/// on the server.
+pub fn mark_hydrated() {
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
+/// The error of an action's last submission, if it failed. Before the first
+/// submission in this page it is `initial`: the error a plain form post (no
+/// JavaScript) brought back in the URL, read on the server by `posted_error`.
+pub fn action_error<I, O>(
+    action: ServerAction<I>,
+    initial: Option<AppError>,
+) -> Signal<Option<AppError>>
 where
-    I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+    I: ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
     O: Clone + Send + Sync + 'static,
 {
     let value = action.value();
-    Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())))
+    let version = action.version();
+    Signal::derive(move || {
+        if version.get() == 0 {
+            return initial.clone();
+        }
+        value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned()))
+    })
+}
+
+/// The error that a plain form post to `S` (without JavaScript) came back
+/// with; Leptos carries it in the redirect's query string.
+pub fn posted_error<S>() -> Option<AppError>
+where
+    S: ServerFn<Error = AppError>,
+{
+    use leptos::server::ServerActionError;
+    use leptos::server_fn::error::ServerFnUrlError;
+    use_context::<ServerActionError>()
+        .filter(|e| e.path() == S::PATH)
+        .map(|e| ServerFnUrlError::<AppError>::decode_err(e.err()))
 }

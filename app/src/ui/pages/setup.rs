@@ -9,7 +9,9 @@ use crate::domain::{
     password_rules_hint,
 };
 use crate::error::AppError;
-use crate::ui::components::form::{ErrorSummary, FieldState, TextField, action_error, field_error};
+use crate::ui::components::form::{
+    ErrorSummary, FieldState, TextField, action_error, field_error, mark_hydrated, posted_error,
+};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -35,7 +37,10 @@ pub fn SetupPage() -> impl IntoView {
                         let token = token.clone();
                         Suspend::new(async move {
                             match link.await {
-                                Ok(info) => view! { <SetupForm token info/> }.into_any(),
+                                Ok(info) => {
+                                    view! { <SetupForm token info initial_error={posted_error::<CompleteSetup>()} /> }
+                                        .into_any()
+                                }
                                 Err(AppError::LinkExpired) => view! { <ExpiredLink/> }.into_any(),
                                 Err(other) => view! {
                                     <h1>"Set up Gatehouse"</h1>
@@ -61,10 +66,12 @@ fn ExpiredLink() -> impl IntoView {
     }
 }
 
-#[component]
-fn SetupForm(token: String, info: SetupLinkInfo) -> impl IntoView {
+/// An island: the only part of the page that runs in the browser.
+#[island]
+fn SetupForm(token: String, info: SetupLinkInfo, initial_error: Option<AppError>) -> impl IntoView {
+    mark_hydrated();
     let action = ServerAction::<CompleteSetup>::new();
-    let submitted = action_error(action);
+    let submitted = action_error(action, initial_error);
     let organisation = FieldState::new("");
     let first = FieldState::new("");
     let last = FieldState::new("");

@@ -5,6 +5,17 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Runs `gatehouse ARGS` and returns its stdout, failing the test if it fails.
+fn succeeds(data_dir: &std::path::Path, args: &[&str]) -> String {
+    let output = gatehouse(data_dir).args(args).output().expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 fn gatehouse(data_dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
     command
@@ -103,30 +114,18 @@ fn a_settings_file_is_read_and_the_environment_wins() {
 #[test]
 fn create_org_then_create_admin_prints_a_link_for_that_organisation() {
     let dir = tempfile::tempdir().expect("dir");
-    let output = gatehouse(dir.path())
-        .args(["create-org", "--name", "Hillside Academy"])
-        .output()
-        .expect("run");
+    let created = succeeds(dir.path(), &["create-org", "--name", "Hillside Academy"]);
     assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&output.stdout)
-            .contains("Created organisation 1: Hillside Academy")
+        created.contains("Created organisation 1: Hillside Academy"),
+        "{created}"
     );
 
-    let output = gatehouse(dir.path())
-        .args(["create-admin", "--organisation", "Hillside Academy"])
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let link = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let link = succeeds(
+        dir.path(),
+        &["create-admin", "--organisation", "Hillside Academy"],
+    )
+    .trim()
+    .to_owned();
     let token = link
         .strip_prefix("http://127.0.0.1:3000/setup/")
         .expect("a setup link");

@@ -163,6 +163,23 @@ impl TestApp {
         path.trim_start_matches("/setup/").to_owned()
     }
 
+    /// Creates an organisation (as `gatehouse create-org` does) and returns the
+    /// path of a link that creates its first administrator.
+    pub async fn organisation_setup_path(&self, name: &str) -> String {
+        use app::backend::setup::{SetupPurpose, create_link, create_organisation};
+        let name = app::domain::OrganisationName::parse(name).expect("name");
+        let organisation = create_organisation(&self.state.db, self.state.now(), &name)
+            .await
+            .expect("organisation");
+        create_link(
+            &self.state.db,
+            self.state.now(),
+            SetupPurpose::Organisation(organisation),
+        )
+        .await
+        .expect("link")
+    }
+
     /// Completes first-run setup as Siân O’Brien; she is signed in afterwards.
     pub async fn set_up_first_administrator(&self) {
         let token = self.setup_token().await;

@@ -152,18 +152,7 @@ both_backends!(
 
 both_backends!(
     async fn an_organisation_administrator_link_adds_to_an_existing_organisation(app: TestApp) {
-        use app::backend::setup::{SetupPurpose, create_link, create_organisation};
-        let name = app::domain::OrganisationName::parse("Hillside Academy").expect("name");
-        let organisation = create_organisation(&app.state.db, app.state.now(), &name)
-            .await
-            .expect("org");
-        let path = create_link(
-            &app.state.db,
-            app.state.now(),
-            SetupPurpose::Organisation(organisation),
-        )
-        .await
-        .expect("link");
+        let path = app.organisation_setup_path("Hillside Academy").await;
         let token = path.trim_start_matches("/setup/");
         let page = app.get(&path).await.text().await.expect("html");
         assert!(
@@ -184,19 +173,8 @@ both_backends!(
 
 both_backends!(
     async fn usernames_are_unique_across_organisations_whatever_their_case(app: TestApp) {
-        use app::backend::setup::{SetupPurpose, create_link, create_organisation};
         app.set_up_first_administrator().await;
-        let name = app::domain::OrganisationName::parse("Hillside Academy").expect("name");
-        let organisation = create_organisation(&app.state.db, app.state.now(), &name)
-            .await
-            .expect("org");
-        let path = create_link(
-            &app.state.db,
-            app.state.now(),
-            SetupPurpose::Organisation(organisation),
-        )
-        .await
-        .expect("link");
+        let path = app.organisation_setup_path("Hillside Academy").await;
         let form = [
             ("first_name", "Sian"),
             ("last_name", "OBrien"),

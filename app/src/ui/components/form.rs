@@ -91,6 +91,16 @@ pub fn TextField(
     }
 }
 
+/// The form's main button, disabled while its action is on its way.
+#[component]
+pub fn SubmitButton(label: &'static str, pending: Memo<bool>) -> impl IntoView {
+    view! {
+        <button type="submit" class="button primary" disabled=move || pending.get()>
+            {label}
+        </button>
+    }
+}
+
 /// A summary at the top of a form after a failed submission: what went
 /// wrong, each field error linking to its field.
 #[component]

@@ -10,7 +10,8 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use crate::ui::components::form::{
-    ErrorSummary, FieldState, TextField, action_error, field_error, mark_hydrated, posted_error,
+    ErrorSummary, FieldState, SubmitButton, TextField, action_error, field_error, mark_hydrated,
+    posted_error,
 };
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -227,7 +228,7 @@ fn SetupForm(token: String, info: SetupLinkInfo, initial_error: Option<AppError>
                     hint=password_rules_hint()
                 />
             </fieldset>
-            <button type="submit" class="button primary" disabled=move || action.pending().get()>{button}</button>
+            <SubmitButton label=button pending=action.pending()/>
         </ActionForm>
     }
 }

@@ -2,7 +2,8 @@ use crate::api::SignIn;
 use crate::domain::Login;
 use crate::error::AppError;
 use crate::ui::components::form::{
-    ErrorSummary, FieldState, TextField, action_error, field_error, mark_hydrated, posted_error,
+    ErrorSummary, FieldState, SubmitButton, TextField, action_error, field_error, mark_hydrated,
+    posted_error,
 };
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -58,9 +59,7 @@ fn SignInForm(next: String, initial_error: Option<AppError>) -> impl IntoView {
                 autocomplete="current-password"
             />
             <input type="hidden" name="next" value=next/>
-            <button type="submit" class="button primary" disabled=move || action.pending().get()>
-                "Sign in"
-            </button>
+            <SubmitButton label="Sign in" pending=action.pending()/>
         </ActionForm>
     }
 }

@@ -21,6 +21,11 @@ CREATE TABLE users (
     email_normalized    TEXT   NOT NULL,
     username            TEXT   NOT NULL,
     initials            TEXT   NOT NULL,
+    -- Search keys (domain::search_key: lower-case, accents removed), written by
+    -- the application with the fields they come from.
+    first_name_key      TEXT   NOT NULL,
+    last_name_key       TEXT   NOT NULL,
+    search_text         TEXT   NOT NULL,
     password_hash       TEXT,
     is_platform_admin   BIGINT NOT NULL DEFAULT 0 CHECK (is_platform_admin IN (0, 1)),
     created_at          BIGINT NOT NULL,
@@ -33,6 +38,32 @@ CREATE UNIQUE INDEX users_username_key ON users (lower(username));
 CREATE UNIQUE INDEX users_email_key    ON users (organisation_id, email_normalized);
 CREATE UNIQUE INDEX users_initials_key ON users (organisation_id, initials);
 CREATE INDEX users_organisation ON users (organisation_id, state);
+
+-- Roles are named sets of permissions (the catalogue is in the code:
+-- domain::Permission); an account's permissions are the union of its roles'.
+CREATE TABLE roles (
+    id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    organisation_id  BIGINT NOT NULL REFERENCES organisations (id),
+    name             TEXT NOT NULL,
+    description      TEXT NOT NULL DEFAULT '',
+    created_at       BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX roles_name_key ON roles (organisation_id, lower(name));
+
+CREATE TABLE role_permissions (
+    role_id     BIGINT NOT NULL REFERENCES roles (id),
+    permission  TEXT NOT NULL,
+    PRIMARY KEY (role_id, permission)
+);
+
+CREATE TABLE user_roles (
+    user_id     BIGINT NOT NULL REFERENCES users (id),
+    role_id     BIGINT NOT NULL REFERENCES roles (id),
+    granted_at  BIGINT NOT NULL,
+    granted_by  BIGINT REFERENCES users (id),
+    PRIMARY KEY (user_id, role_id)
+);
+CREATE INDEX user_roles_role ON user_roles (role_id);
 
 CREATE TABLE sessions (
     id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -51,16 +82,18 @@ CREATE INDEX sessions_user ON sessions (user_id) WHERE ended_at IS NULL;
 
 CREATE TABLE one_time_links (
     id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    purpose          TEXT   NOT NULL CHECK (purpose IN ('platform_setup', 'organisation_setup', 'welcome', 'set_password')),
+    purpose          TEXT   NOT NULL CHECK (purpose IN ('platform_setup', 'organisation_setup', 'welcome', 'set_password', 'email_change')),
     token_hash       TEXT   NOT NULL,
     organisation_id  BIGINT REFERENCES organisations (id),
     user_id          BIGINT REFERENCES users (id),
+    new_email        TEXT,
     created_at       BIGINT NOT NULL,
     expires_at       BIGINT NOT NULL,
     used_at          BIGINT,
     revoked_at       BIGINT
 );
 CREATE UNIQUE INDEX one_time_links_token_hash_key ON one_time_links (token_hash);
+CREATE INDEX one_time_links_user ON one_time_links (user_id, purpose) WHERE used_at IS NULL AND revoked_at IS NULL;
 
 CREATE TABLE sign_in_failures (
     id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

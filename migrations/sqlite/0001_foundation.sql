@@ -21,6 +21,11 @@ CREATE TABLE users (
     email_normalized    TEXT    NOT NULL,
     username            TEXT    NOT NULL,
     initials            TEXT    NOT NULL,
+    -- Search keys (domain::search_key: lower-case, accents removed), written by
+    -- the application with the fields they come from.
+    first_name_key      TEXT    NOT NULL,
+    last_name_key       TEXT    NOT NULL,
+    search_text         TEXT    NOT NULL,
     password_hash       TEXT,
     is_platform_admin   INTEGER NOT NULL DEFAULT 0 CHECK (is_platform_admin IN (0, 1)),
     created_at          INTEGER NOT NULL,
@@ -38,6 +43,32 @@ CREATE UNIQUE INDEX users_email_key    ON users (organisation_id, email_normaliz
 CREATE UNIQUE INDEX users_initials_key ON users (organisation_id, initials);
 CREATE INDEX users_organisation ON users (organisation_id, state);
 
+-- Roles are named sets of permissions (the catalogue is in the code:
+-- domain::Permission); an account's permissions are the union of its roles'.
+CREATE TABLE roles (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    organisation_id  INTEGER NOT NULL REFERENCES organisations (id),
+    name             TEXT NOT NULL,
+    description      TEXT NOT NULL DEFAULT '',
+    created_at       INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX roles_name_key ON roles (organisation_id, lower(name));
+
+CREATE TABLE role_permissions (
+    role_id     INTEGER NOT NULL REFERENCES roles (id),
+    permission  TEXT NOT NULL,
+    PRIMARY KEY (role_id, permission)
+);
+
+CREATE TABLE user_roles (
+    user_id     INTEGER NOT NULL REFERENCES users (id),
+    role_id     INTEGER NOT NULL REFERENCES roles (id),
+    granted_at  INTEGER NOT NULL,
+    granted_by  INTEGER REFERENCES users (id),
+    PRIMARY KEY (user_id, role_id)
+);
+CREATE INDEX user_roles_role ON user_roles (role_id);
+
 CREATE TABLE sessions (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     token_hash      TEXT    NOT NULL,
@@ -53,20 +84,22 @@ CREATE TABLE sessions (
 CREATE UNIQUE INDEX sessions_token_hash_key ON sessions (token_hash);
 CREATE INDEX sessions_user ON sessions (user_id) WHERE ended_at IS NULL;
 
--- One-time links: platform and organisation setup, and (later) welcome and
--- set-password emails. Only the SHA-256 of the token is stored.
+-- One-time links: platform and organisation setup, welcome, set-password and
+-- email-change emails. Only the SHA-256 of the token is stored.
 CREATE TABLE one_time_links (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
-    purpose          TEXT    NOT NULL CHECK (purpose IN ('platform_setup', 'organisation_setup', 'welcome', 'set_password')),
+    purpose          TEXT    NOT NULL CHECK (purpose IN ('platform_setup', 'organisation_setup', 'welcome', 'set_password', 'email_change')),
     token_hash       TEXT    NOT NULL,
     organisation_id  INTEGER REFERENCES organisations (id),
     user_id          INTEGER REFERENCES users (id),
+    new_email        TEXT,
     created_at       INTEGER NOT NULL,
     expires_at       INTEGER NOT NULL,
     used_at          INTEGER,
     revoked_at       INTEGER
 );
 CREATE UNIQUE INDEX one_time_links_token_hash_key ON one_time_links (token_hash);
+CREATE INDEX one_time_links_user ON one_time_links (user_id, purpose) WHERE used_at IS NULL AND revoked_at IS NULL;
 
 -- Failed sign-ins, for throttling that holds across replicas.
 CREATE TABLE sign_in_failures (

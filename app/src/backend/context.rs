@@ -27,6 +27,13 @@ pub fn signed_in() -> Result<SignedIn, AppError> {
         .ok_or(AppError::Unauthorized)
 }
 
+/// The signed-in person, if they hold `permission` now (checked in the database).
+pub async fn require(permission: crate::domain::Permission) -> Result<SignedIn, AppError> {
+    let user = signed_in()?;
+    super::access::require(&state()?.db.pool, &user, permission).await?;
+    Ok(user)
+}
+
 pub fn client() -> Result<ClientInfo, AppError> {
     parts()?
         .extensions

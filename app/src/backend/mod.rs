@@ -1,11 +1,13 @@
 //! Server-only code: database, authentication, configuration and the HTTP
 //! middleware. Server functions in `crate::api` stay thin and call in here.
 
+pub mod access;
 pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod links;
 pub mod passwords;
 pub mod sessions;
 pub mod setup;

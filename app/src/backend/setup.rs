@@ -6,7 +6,7 @@ use super::audit::{self, Action, Entry};
 use super::clock::UnixTime;
 use super::db::{Db, violated_constraint};
 use super::state::AppState;
-use super::tokens;
+use super::links::{self, LinkPurpose, LiveLink, NewLink};
 use super::users::{self, AccountState, NewAccount};
 use crate::api::types::{SetupForm, SetupLinkInfo};
 use crate::domain::{
@@ -36,37 +36,23 @@ pub async fn is_empty(db: &Db) -> Result<bool, sqlx::Error> {
 
 /// Creates a setup link, revoking earlier unused ones for the same purpose,
 /// and returns the path to print (the caller prefixes the public URL).
-pub async fn create_link(
-    db: &Db,
-    now: UnixTime,
-    purpose: SetupPurpose,
-) -> Result<String, sqlx::Error> {
-    let token = tokens::generate();
-    let (kind, organisation_id) = match purpose {
-        SetupPurpose::Platform => ("platform_setup", None),
-        SetupPurpose::Organisation(id) => ("organisation_setup", Some(id)),
+pub async fn create_link(db: &Db, now: UnixTime, purpose: SetupPurpose) -> Result<String, sqlx::Error> {
+    let (purpose, organisation_id) = match purpose {
+        SetupPurpose::Platform => (LinkPurpose::PlatformSetup, None),
+        SetupPurpose::Organisation(id) => (LinkPurpose::OrganisationSetup, Some(id)),
     };
     let mut tx = db.begin_write().await?;
-    sqlx::query(
-        "UPDATE one_time_links SET revoked_at = $1
-         WHERE purpose = $2 AND used_at IS NULL AND revoked_at IS NULL
-           AND (organisation_id = $3 OR ($3 IS NULL AND organisation_id IS NULL))",
+    let token = links::issue(
+        &mut tx,
+        now,
+        &NewLink {
+            purpose,
+            organisation_id,
+            user_id: None,
+            new_email: None,
+            lifetime_seconds: SETUP_LINK_LIFETIME_SECONDS,
+        },
     )
-    .bind(now)
-    .bind(kind)
-    .bind(organisation_id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO one_time_links (purpose, token_hash, organisation_id, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(kind)
-    .bind(tokens::hash(&token))
-    .bind(organisation_id)
-    .bind(now)
-    .bind(now + SETUP_LINK_LIFETIME_SECONDS)
-    .execute(&mut *tx)
     .await?;
     audit::record(
         &mut *tx,
@@ -76,7 +62,7 @@ pub async fn create_link(
             organisation_id,
             actor_user_id: None,
             target_user_id: None,
-            detail: format!("purpose={kind}"),
+            detail: format!("purpose={}", purpose.as_str()),
             client_address: "command line",
         },
     )
@@ -122,7 +108,10 @@ async fn insert_organisation(
             .fetch_one(&mut *conn)
             .await;
     match inserted {
-        Ok((id,)) => Ok(id),
+        Ok((id,)) => {
+            super::access::create_starter_roles(conn, now, id).await?;
+            Ok(id)
+        }
         Err(e) if violated_constraint(&e).as_deref() == Some("organisations_name_key") => {
             Err(AppError::field(
                 "organisation_name",
@@ -146,34 +135,32 @@ pub async fn find_organisation(
         .await
 }
 
-#[derive(sqlx::FromRow)]
-struct LinkRow {
-    id: i64,
-    purpose: String,
-    organisation_id: Option<i64>,
-    organisation_name: Option<String>,
+const SETUP_PURPOSES: [LinkPurpose; 2] = [LinkPurpose::PlatformSetup, LinkPurpose::OrganisationSetup];
+
+async fn live_link(db: &Db, now: UnixTime, token: &str) -> Result<LiveLink, AppError> {
+    links::find_live(&db.pool, now, token, &SETUP_PURPOSES)
+        .await?
+        .ok_or(AppError::LinkExpired)
 }
 
-async fn live_link(db: &Db, now: UnixTime, token: &str) -> Result<LinkRow, AppError> {
-    let row: Option<LinkRow> = sqlx::query_as(
-        "SELECT l.id, l.purpose, l.organisation_id, o.name AS organisation_name
-         FROM one_time_links l LEFT JOIN organisations o ON o.id = l.organisation_id
-         WHERE l.token_hash = $1 AND l.purpose IN ('platform_setup', 'organisation_setup')
-           AND l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > $2",
-    )
-    .bind(tokens::hash(token))
-    .bind(now)
-    .fetch_optional(&db.pool)
-    .await?;
-    row.ok_or(AppError::LinkExpired)
+async fn organisation_name(db: &Db, id: i64) -> Result<String, sqlx::Error> {
+    let (name,): (String,) = sqlx::query_as("SELECT name FROM organisations WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(name)
 }
 
 /// What the setup page needs to show for a link. Opening the link changes nothing.
 pub async fn link_info(state: &AppState, token: &str) -> Result<SetupLinkInfo, AppError> {
     let link = live_link(&state.db, state.now(), token).await?;
+    let organisation_name = match link.organisation_id {
+        Some(id) => Some(organisation_name(&state.db, id).await?),
+        None => None,
+    };
     Ok(SetupLinkInfo {
-        creates_organisation: link.purpose == "platform_setup",
-        organisation_name: link.organisation_name,
+        creates_organisation: link.purpose == LinkPurpose::PlatformSetup,
+        organisation_name,
     })
 }
 
@@ -256,21 +243,13 @@ pub async fn complete(
     client_address: &str,
 ) -> Result<i64, AppError> {
     let link = live_link(&state.db, state.now(), token).await?;
-    let creates_organisation = link.purpose == "platform_setup";
+    let creates_organisation = link.purpose == LinkPurpose::PlatformSetup;
     let valid = parse_form(form, creates_organisation)?;
     let password_hash = state.hasher.hash(&valid.password).await?;
 
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    let consumed = sqlx::query(
-        "UPDATE one_time_links SET used_at = $1
-         WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
-    )
-    .bind(now)
-    .bind(link.id)
-    .execute(&mut *tx)
-    .await?;
-    if consumed.rows_affected() != 1 {
+    if !links::consume(&mut tx, now, link.id).await? {
         return Err(AppError::LinkExpired);
     }
     let organisation_id = match (&valid.organisation_name, link.organisation_id) {
@@ -293,6 +272,15 @@ pub async fn complete(
             is_platform_admin: creates_organisation,
             created_by: None,
         },
+    )
+    .await?;
+    super::access::grant_role_by_name(
+        &mut tx,
+        now,
+        user_id,
+        organisation_id,
+        super::access::ADMINISTRATOR_ROLE,
+        None,
     )
     .await?;
     if creates_organisation {

@@ -2,7 +2,7 @@
 
 use super::clock::UnixTime;
 use super::db::violated_constraint;
-use crate::domain::{Email, FirstName, Initials, LastName, Username};
+use crate::domain::{Email, FirstName, Initials, LastName, Username, search_key};
 use crate::error::AppError;
 
 /// A validated account about to be inserted.
@@ -47,8 +47,9 @@ pub async fn insert(
     let activated_at = (account.state == AccountState::Active).then_some(now);
     let result: Result<(i64,), sqlx::Error> = sqlx::query_as(
         "INSERT INTO users (organisation_id, kind, state, first_name, last_name, email, email_normalized, username,
-                            initials, password_hash, is_platform_admin, created_at, created_by, activated_at, updated_at)
-         VALUES ($1, 'person', $2, $3, $4, $5, $13, $6, $7, $8, $9, $10, $11, $12, $10)
+                            initials, password_hash, is_platform_admin, created_at, created_by, activated_at, updated_at,
+                            first_name_key, last_name_key, search_text)
+         VALUES ($1, 'person', $2, $3, $4, $5, $13, $6, $7, $8, $9, $10, $11, $12, $10, $14, $15, $16)
          RETURNING id",
     )
     .bind(account.organisation_id)
@@ -64,6 +65,9 @@ pub async fn insert(
     .bind(account.created_by)
     .bind(activated_at)
     .bind(account.email.normalized())
+    .bind(search_key(account.first_name.as_ref()))
+    .bind(search_key(account.last_name.as_ref()))
+    .bind(search_text(account))
     .fetch_one(&mut *conn)
     .await;
     match result {
@@ -83,6 +87,18 @@ pub async fn insert(
             _ => error.into(),
         }),
     }
+}
+
+/// Everything search matches on, as one string of search keys.
+fn search_text(account: &NewAccount) -> String {
+    [
+        account.first_name.as_ref(),
+        account.last_name.as_ref(),
+        account.username.as_ref(),
+        account.email.as_ref(),
+    ]
+    .map(search_key)
+    .join(" ")
 }
 
 /// Deactivates an account and ends every one of its sessions in one

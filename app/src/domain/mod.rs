@@ -53,12 +53,14 @@ mod initials;
 mod names;
 mod organisation;
 mod password;
+mod permissions;
 mod username;
 
 pub use email::Email;
 pub use initials::Initials;
 pub use names::{FirstName, LastName};
 pub use organisation::OrganisationName;
+pub use permissions::Permission;
 pub use password::{Password, PasswordContext, password_rules_hint};
 pub use username::{Login, Username};
 
@@ -110,6 +112,12 @@ fn collapse_whitespace(text: &str) -> String {
 
 fn char_count(text: &str) -> usize {
     text.chars().count()
+}
+
+/// The form of a name, username or email that search compares: lower-cased,
+/// accents removed ("Siân" → "sian"), so people find what they type.
+pub fn search_key(text: &str) -> String {
+    fold_to_ascii(text)
 }
 
 /// Lower-cases `text` and folds Latin letters to ASCII: compatibility decomposition

@@ -95,14 +95,17 @@ CREATE TABLE one_time_links (
 CREATE UNIQUE INDEX one_time_links_token_hash_key ON one_time_links (token_hash);
 CREATE INDEX one_time_links_user ON one_time_links (user_id, purpose) WHERE used_at IS NULL AND revoked_at IS NULL;
 
-CREATE TABLE sign_in_failures (
+-- Attempts that are throttled (failed sign-ins, password-reset requests),
+-- kept in the database so the limits hold across replicas.
+CREATE TABLE throttle_events (
     id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    login_key       TEXT   NOT NULL,
-    client_address  TEXT   NOT NULL,
+    kind            TEXT    NOT NULL,
+    key             TEXT    NOT NULL,
+    client_address  TEXT    NOT NULL,
     at              BIGINT NOT NULL
 );
-CREATE INDEX sign_in_failures_login ON sign_in_failures (login_key, client_address, at);
-CREATE INDEX sign_in_failures_client ON sign_in_failures (client_address, at);
+CREATE INDEX throttle_events_key ON throttle_events (kind, key, client_address, at);
+CREATE INDEX throttle_events_client ON throttle_events (kind, client_address, at);
 
 CREATE TABLE audit_log (
     id                  BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -152,6 +152,16 @@ async fn execute(
                 .map_err(|e| {
                     format!("cannot listen on {bind_address} (setting `bind_address`): {e}")
                 })?;
+            let mailer = app::backend::mail::Mailer::from_settings(&state.settings)
+                .map_err(|e| format!("cannot set up mail (setting `smtp_url`): {e}"))?;
+            tracing::info!(mail = %mailer.describe(), "mail worker starting");
+            // Only `serve` delivers mail; tests drive delivery themselves.
+            tokio::spawn(app::backend::mail::run(
+                state.db.clone(),
+                mailer,
+                state.clock.clone(),
+                std::future::pending(),
+            ));
             tracing::info!(address = %bind_address, public_url = %state.settings.public_url, "Gatehouse is listening");
             startup::serve(listener, state)
                 .await

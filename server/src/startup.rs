@@ -110,17 +110,13 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     .await
 }
 
-/// Forgets old sign-in failures so the throttling table stays small.
+/// Forgets old throttling events so that table stays small.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
         let cutoff = state.now() - 24 * 3600;
-        if let Err(error) = sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
-            .bind(cutoff)
-            .execute(&state.db.pool)
-            .await
-        {
+        if let Err(error) = app::backend::throttle::forget_before(&state.db, cutoff).await {
             tracing::warn!(%error, "housekeeping failed");
         }
     }

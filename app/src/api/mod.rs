@@ -3,7 +3,9 @@
 //! backend, and answer with `AppError` on failure. Paths are stable
 //! (`/fn/<name>`) so tests and tools can call them.
 
+pub mod onboarding;
 pub mod types;
+pub mod users;
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -17,7 +19,12 @@ use {
 /// The signed-in person, or `None` when nobody is signed in.
 #[server(prefix = "/fn", endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
-    Ok(context::signed_in().ok().map(|s| CurrentUser {
+    let Ok(s) = context::signed_in() else {
+        return Ok(None);
+    };
+    let permissions =
+        crate::backend::access::permissions_of(&context::state()?.db.pool, s.user_id).await?;
+    Ok(Some(CurrentUser {
         first_name: s.first_name,
         last_name: s.last_name,
         username: s.username,
@@ -25,6 +32,7 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
         initials: s.initials,
         organisation_name: s.organisation_name,
         is_platform_admin: s.is_platform_admin == 1,
+        permissions,
     }))
 }
 

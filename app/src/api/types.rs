@@ -1,5 +1,6 @@
 //! What server functions send to the browser. Nothing secret is in here.
 
+use crate::domain::Permission;
 use serde::{Deserialize, Serialize};
 
 /// The signed-in person, for the shell and *My profile*.
@@ -12,9 +13,14 @@ pub struct CurrentUser {
     pub initials: String,
     pub organisation_name: String,
     pub is_platform_admin: bool,
+    pub permissions: Vec<Permission>,
 }
 
 impl CurrentUser {
+    pub fn can(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+
     pub fn display_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
     }
@@ -41,4 +47,104 @@ pub struct SetupForm {
     pub generate_username: bool,
     pub initials: String,
     pub password: String,
+}
+
+/// Live check of a username on the Add a user form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsernameCheck {
+    /// The username checked (generated from the names when that box is ticked).
+    pub username: String,
+    /// Why it cannot be used as typed, if it cannot.
+    pub problem: Option<String>,
+    pub available: bool,
+    /// Free alternatives, when it is taken.
+    pub alternatives: Vec<String>,
+}
+
+/// What the Add a user form shows while it is filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUserHints {
+    /// The username's availability, once there is one to check.
+    pub username: Option<UsernameCheck>,
+    /// Accounts of the organisation that look like this one.
+    pub similar: Vec<UserSummary>,
+}
+
+/// An account in a short list (similar accounts, search results).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub id: i64,
+    pub name: String,
+    pub username: String,
+    pub email: String,
+    pub state: String,
+}
+
+/// Everything the user page shows to an administrator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDetail {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub username: String,
+    pub initials: String,
+    pub is_api_user: bool,
+    pub state: String,
+    pub created_at: String,
+    pub created_by: Option<String>,
+    pub activated_at: Option<String>,
+    pub deactivated_at: Option<String>,
+    /// The newest welcome email: when it was sent and when its link expires.
+    pub welcome_sent_at: Option<String>,
+    pub welcome_expires_at: Option<String>,
+    pub welcome_expired: bool,
+    /// Details can be edited by administrators only while pending.
+    pub details_editable: bool,
+    /// The viewer may change this account (holds `users.manage`).
+    pub can_manage: bool,
+    pub audit: Vec<AuditLine>,
+}
+
+/// One line of an account's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditLine {
+    pub at: String,
+    pub what: String,
+    pub by: Option<String>,
+    pub detail: String,
+    pub client_address: String,
+}
+
+/// What a person opening a welcome or set-password link sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordLinkInfo {
+    pub is_welcome: bool,
+    pub first_name: String,
+    pub last_name: String,
+    pub username: String,
+    pub email: String,
+    pub organisation_name: String,
+}
+
+/// A page of the Users list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserListPage {
+    pub rows: Vec<UserListItem>,
+    /// The cursor of the next page, if there is one.
+    pub next: Option<String>,
+    /// "1 account", "42 accounts", "1,000+ accounts".
+    pub total: String,
+    pub can_add: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserListItem {
+    pub id: i64,
+    pub name: String,
+    pub username: String,
+    pub email: String,
+    pub state: String,
+    pub is_api_user: bool,
+    pub created_at: String,
 }

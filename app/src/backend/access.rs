@@ -27,7 +27,11 @@ const STARTER_ROLES: [(&str, &str, &[Permission]); 4] = [
     (
         "Teacher",
         "Works with pupil-level data",
-        &[Permission::PupilsView, Permission::PupilsEdit, Permission::ReportsView],
+        &[
+            Permission::PupilsView,
+            Permission::PupilsEdit,
+            Permission::ReportsView,
+        ],
     ),
     (
         "Office staff",
@@ -90,7 +94,10 @@ pub async fn grant_role_by_name(
 }
 
 /// Everything a user may do: the union of their roles' permissions.
-pub async fn permissions_of(pool: &sqlx::AnyPool, user_id: i64) -> Result<Vec<Permission>, sqlx::Error> {
+pub async fn permissions_of(
+    pool: &sqlx::AnyPool,
+    user_id: i64,
+) -> Result<Vec<Permission>, sqlx::Error> {
     let keys: Vec<(String,)> = sqlx::query_as(
         "SELECT DISTINCT rp.permission FROM user_roles ur
          JOIN role_permissions rp ON rp.role_id = ur.role_id
@@ -99,14 +106,24 @@ pub async fn permissions_of(pool: &sqlx::AnyPool, user_id: i64) -> Result<Vec<Pe
     .bind(user_id)
     .fetch_all(pool)
     .await?;
-    let mut permissions: Vec<Permission> = keys.iter().filter_map(|(k,)| Permission::from_key(k)).collect();
+    let mut permissions: Vec<Permission> = keys
+        .iter()
+        .filter_map(|(k,)| Permission::from_key(k))
+        .collect();
     permissions.sort();
     Ok(permissions)
 }
 
 /// Refuses unless `user` holds `permission` now.
-pub async fn require(pool: &sqlx::AnyPool, user: &SignedIn, permission: Permission) -> Result<(), AppError> {
-    if permissions_of(pool, user.user_id).await?.contains(&permission) {
+pub async fn require(
+    pool: &sqlx::AnyPool,
+    user: &SignedIn,
+    permission: Permission,
+) -> Result<(), AppError> {
+    if permissions_of(pool, user.user_id)
+        .await?
+        .contains(&permission)
+    {
         Ok(())
     } else {
         Err(AppError::Forbidden)

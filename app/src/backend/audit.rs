@@ -14,9 +14,40 @@ pub enum Action {
     AccountCreated,
     SetupLinkCreated,
     AccountDeactivated,
+    AccountReactivated,
+    AccountDetailsChanged,
+    AccountActivated,
+    PasswordChanged,
+    EmailQueued,
+    PasswordResetRequested,
+    EmailAddressChanged,
+    SessionEnded,
 }
 
 impl Action {
+    /// What the entry says to a person reading the log.
+    pub fn describe(action: &str) -> &'static str {
+        match action {
+            "sign_in.succeeded" => "Signed in",
+            "sign_in.failed" => "Sign-in failed",
+            "sign_in.throttled" => "Sign-in refused: too many attempts",
+            "sign_out" => "Signed out",
+            "organisation.created" => "Organisation created",
+            "account.created" => "Account created",
+            "setup_link.created" => "Setup link created",
+            "account.deactivated" => "Account deactivated",
+            "account.reactivated" => "Account reactivated",
+            "account.details_changed" => "Details changed",
+            "account.activated" => "Account activated",
+            "password.changed" => "Password set",
+            "email.queued" => "Email sent",
+            "password_reset.requested" => "Password reset requested",
+            "email_address.changed" => "Email address changed",
+            "session.ended" => "Session ended",
+            _ => "Other",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Action::SignInSucceeded => "sign_in.succeeded",
@@ -27,6 +58,14 @@ impl Action {
             Action::AccountCreated => "account.created",
             Action::SetupLinkCreated => "setup_link.created",
             Action::AccountDeactivated => "account.deactivated",
+            Action::AccountReactivated => "account.reactivated",
+            Action::AccountDetailsChanged => "account.details_changed",
+            Action::AccountActivated => "account.activated",
+            Action::PasswordChanged => "password.changed",
+            Action::EmailQueued => "email.queued",
+            Action::PasswordResetRequested => "password_reset.requested",
+            Action::EmailAddressChanged => "email_address.changed",
+            Action::SessionEnded => "session.ended",
         }
     }
 }

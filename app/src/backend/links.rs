@@ -52,7 +52,11 @@ pub struct NewLink {
 /// Issues a link inside the caller's transaction, revoking older unused
 /// links of the same purpose for the same account (or organisation).
 /// Returns the token, to put in the URL.
-pub async fn issue(conn: &mut sqlx::AnyConnection, now: UnixTime, link: &NewLink) -> Result<String, sqlx::Error> {
+pub async fn issue(
+    conn: &mut sqlx::AnyConnection,
+    now: UnixTime,
+    link: &NewLink,
+) -> Result<String, sqlx::Error> {
     sqlx::query(
         "UPDATE one_time_links SET revoked_at = $1
          WHERE purpose = $2 AND used_at IS NULL AND revoked_at IS NULL
@@ -133,7 +137,11 @@ pub async fn find_live(
 
 /// Uses the link up, if nobody did first (two tabs, a replay): the caller
 /// goes on only when this returns true, inside its transaction.
-pub async fn consume(conn: &mut sqlx::AnyConnection, now: UnixTime, link_id: i64) -> Result<bool, sqlx::Error> {
+pub async fn consume(
+    conn: &mut sqlx::AnyConnection,
+    now: UnixTime,
+    link_id: i64,
+) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "UPDATE one_time_links SET used_at = $1
          WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
@@ -146,7 +154,11 @@ pub async fn consume(conn: &mut sqlx::AnyConnection, now: UnixTime, link_id: i64
 }
 
 /// Revokes every unused link of an account (deactivation).
-pub async fn revoke_all_for_user(conn: &mut sqlx::AnyConnection, now: UnixTime, user_id: i64) -> Result<(), sqlx::Error> {
+pub async fn revoke_all_for_user(
+    conn: &mut sqlx::AnyConnection,
+    now: UnixTime,
+    user_id: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE one_time_links SET revoked_at = $1 WHERE user_id = $2 AND used_at IS NULL AND revoked_at IS NULL")
         .bind(now)
         .bind(user_id)

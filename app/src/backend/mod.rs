@@ -2,17 +2,22 @@
 //! middleware. Server functions in `crate::api` stay thin and call in here.
 
 pub mod access;
+pub mod administration;
 pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod context;
 pub mod db;
 pub mod links;
+pub mod mail;
+pub mod onboarding;
 pub mod passwords;
+pub mod search;
 pub mod sessions;
 pub mod setup;
 pub mod sign_in;
 pub mod state;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 pub mod web;

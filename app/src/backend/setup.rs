@@ -5,9 +5,9 @@
 use super::audit::{self, Action, Entry};
 use super::clock::UnixTime;
 use super::db::{Db, violated_constraint};
-use super::state::AppState;
 use super::links::{self, LinkPurpose, LiveLink, NewLink};
-use super::users::{self, AccountState, NewAccount};
+use super::state::AppState;
+use super::users::{self, AccountKind, AccountState, NewAccount};
 use crate::api::types::{SetupForm, SetupLinkInfo};
 use crate::domain::{
     Email, FieldError, FirstName, Initials, LastName, OrganisationName, Password, PasswordContext,
@@ -36,7 +36,11 @@ pub async fn is_empty(db: &Db) -> Result<bool, sqlx::Error> {
 
 /// Creates a setup link, revoking earlier unused ones for the same purpose,
 /// and returns the path to print (the caller prefixes the public URL).
-pub async fn create_link(db: &Db, now: UnixTime, purpose: SetupPurpose) -> Result<String, sqlx::Error> {
+pub async fn create_link(
+    db: &Db,
+    now: UnixTime,
+    purpose: SetupPurpose,
+) -> Result<String, sqlx::Error> {
     let (purpose, organisation_id) = match purpose {
         SetupPurpose::Platform => (LinkPurpose::PlatformSetup, None),
         SetupPurpose::Organisation(id) => (LinkPurpose::OrganisationSetup, Some(id)),
@@ -135,7 +139,8 @@ pub async fn find_organisation(
         .await
 }
 
-const SETUP_PURPOSES: [LinkPurpose; 2] = [LinkPurpose::PlatformSetup, LinkPurpose::OrganisationSetup];
+const SETUP_PURPOSES: [LinkPurpose; 2] =
+    [LinkPurpose::PlatformSetup, LinkPurpose::OrganisationSetup];
 
 async fn live_link(db: &Db, now: UnixTime, token: &str) -> Result<LiveLink, AppError> {
     links::find_live(&db.pool, now, token, &SETUP_PURPOSES)
@@ -262,6 +267,7 @@ pub async fn complete(
         now,
         &NewAccount {
             organisation_id,
+            kind: AccountKind::Person,
             first_name: valid.first_name,
             last_name: valid.last_name,
             email: valid.email,

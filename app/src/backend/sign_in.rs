@@ -7,14 +7,9 @@
 use super::audit::{self, Action, Entry};
 use super::sessions::{self, ClientInfo};
 use super::state::AppState;
+use super::throttle::{self, Throttle};
 use crate::domain::Login;
 use crate::error::AppError;
-
-/// Failures allowed for one login from one client address within the window.
-pub const FAILURES_PER_LOGIN_AND_CLIENT: i64 = 5;
-/// Failures allowed from one client address (any login) within the window.
-pub const FAILURES_PER_CLIENT: i64 = 30;
-pub const THROTTLE_WINDOW_SECONDS: i64 = 15 * 60;
 
 #[derive(sqlx::FromRow)]
 struct Candidate {
@@ -44,7 +39,15 @@ pub async fn sign_in(
     .fetch_all(&state.db.pool)
     .await?;
 
-    if let Some(retry_after_minutes) = throttled(state, &login_key, &client.address, now).await? {
+    if let Some(retry_after_minutes) = throttle::check(
+        &state.db,
+        Throttle::SignIn,
+        &login_key,
+        &client.address,
+        now,
+    )
+    .await?
+    {
         audit::record(
             &state.db.pool,
             now,
@@ -85,13 +88,13 @@ pub async fn sign_in(
     }
 
     let Some(user) = signed_in else {
-        sqlx::query(
-            "INSERT INTO sign_in_failures (login_key, client_address, at) VALUES ($1, $2, $3)",
+        throttle::record(
+            &state.db,
+            Throttle::SignIn,
+            &login_key,
+            &client.address,
+            now,
         )
-        .bind(&login_key)
-        .bind(&client.address)
-        .bind(now)
-        .execute(&state.db.pool)
         .await?;
         let target = candidates.first();
         audit::record(
@@ -110,11 +113,7 @@ pub async fn sign_in(
         return Err(AppError::InvalidCredentials);
     };
 
-    sqlx::query("DELETE FROM sign_in_failures WHERE login_key = $1 AND client_address = $2")
-        .bind(&login_key)
-        .bind(&client.address)
-        .execute(&state.db.pool)
-        .await?;
+    throttle::clear(&state.db, Throttle::SignIn, &login_key, &client.address).await?;
     let token = sessions::start(&state.db, &state.settings, now, user.id, client).await?;
     audit::record(
         &state.db.pool,
@@ -142,36 +141,6 @@ fn failure_detail(target: Option<&Candidate>) -> String {
         Some(_) => "wrong_password",
     };
     format!("factor=password reason={reason}")
-}
-
-/// Minutes until another attempt is allowed, if this one is over a limit.
-async fn throttled(
-    state: &AppState,
-    login_key: &str,
-    client: &str,
-    now: i64,
-) -> Result<Option<u32>, AppError> {
-    let since = now - THROTTLE_WINDOW_SECONDS;
-    let (for_login,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM sign_in_failures WHERE login_key = $1 AND client_address = $2 AND at > $3",
-    )
-    .bind(login_key)
-    .bind(client)
-    .bind(since)
-    .fetch_one(&state.db.pool)
-    .await?;
-    let (for_client,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM sign_in_failures WHERE client_address = $1 AND at > $2",
-    )
-    .bind(client)
-    .bind(since)
-    .fetch_one(&state.db.pool)
-    .await?;
-    if for_login < FAILURES_PER_LOGIN_AND_CLIENT && for_client < FAILURES_PER_CLIENT {
-        return Ok(None);
-    }
-    let minutes = u32::try_from(THROTTLE_WINDOW_SECONDS / 60).unwrap_or(15);
-    Ok(Some(minutes))
 }
 
 /// Ends the caller's session (sign-out).

@@ -60,8 +60,8 @@ pub use email::Email;
 pub use initials::Initials;
 pub use names::{FirstName, LastName};
 pub use organisation::OrganisationName;
-pub use permissions::Permission;
 pub use password::{Password, PasswordContext, password_rules_hint};
+pub use permissions::Permission;
 pub use username::{Login, Username};
 
 /// A validation failure of one form field, shown beside that field.

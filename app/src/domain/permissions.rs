@@ -61,7 +61,9 @@ impl Permission {
 
     pub fn group(self) -> &'static str {
         match self {
-            Permission::UsersView | Permission::UsersManage | Permission::ApiUsersManage => "Accounts",
+            Permission::UsersView | Permission::UsersManage | Permission::ApiUsersManage => {
+                "Accounts"
+            }
             Permission::RolesManage | Permission::AuditView => "Administration",
             Permission::PupilsView | Permission::PupilsEdit => "Pupil data",
             Permission::ReportsView => "Reports",
@@ -104,7 +106,14 @@ mod tests {
             .collect();
         assert_eq!(
             required,
-            ["users.manage", "roles.manage", "api_users.manage", "audit.view", "pupils.view", "pupils.edit"]
+            [
+                "users.manage",
+                "roles.manage",
+                "api_users.manage",
+                "audit.view",
+                "pupils.view",
+                "pupils.edit"
+            ]
         );
     }
 }

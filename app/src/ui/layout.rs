@@ -4,6 +4,7 @@
 
 use crate::api::types::CurrentUser;
 use crate::api::{SignOut, whoami};
+use crate::domain::Permission;
 use crate::error::AppError;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -44,6 +45,7 @@ fn Shell(user: CurrentUser) -> impl IntoView {
             <nav aria-label="Main">
                 <ul>
                     <li><A href="/">"Home"</A></li>
+                    {user.can(Permission::UsersView).then(|| view! { <li><A href="/users">"Users"</A></li> })}
                     <li><A href="/profile">"My profile"</A></li>
                 </ul>
             </nav>
@@ -74,5 +76,16 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
                 <p><a href="/">"Try again"</a></p>
             </div>
         </main>
+    }
+}
+
+/// An error inside the signed-in shell.
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    view! {
+        <div class="panel" role="alert">
+            <h1>{if matches!(error, AppError::NotFound(_)) { "Not found" } else { "Something went wrong" }}</h1>
+            <p>{error.to_string()}</p>
+        </div>
     }
 }

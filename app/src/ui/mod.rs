@@ -9,11 +9,15 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
+use pages::add_user::AddUserPage;
 use pages::home::HomePage;
 use pages::not_found::NotFoundPage;
+use pages::password_link::{ForgottenPasswordPage, PasswordLinkPage};
 use pages::profile::ProfilePage;
 use pages::setup::SetupPage;
 use pages::sign_in::SignInPage;
+use pages::user::{DeactivateUserPage, UserPage};
+use pages::users::UsersPage;
 
 /// The HTML document around the app. On the server it also sets the page's
 /// Content-Security-Policy with this response's nonce.
@@ -57,9 +61,16 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/setup/:token") view=SetupPage ssr=SsrMode::Async/>
+                <Route path=path!("/activate/:token") view=PasswordLinkPage ssr=SsrMode::Async/>
+                <Route path=path!("/set-password/:token") view=PasswordLinkPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgotten-password") view=ForgottenPasswordPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("users/new") view=AddUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("users/:id") view=UserPage ssr=SsrMode::Async/>
+                    <Route path=path!("users/:id/deactivate") view=DeactivateUserPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -1,5 +1,5 @@
 import { expect, type Locator, type Page } from '@playwright/test';
-import { pathnameIs, waitForHydration, type PageOptions } from './hydration';
+import { pathnameIs, type PageOptions } from './hydration';
 
 /** /sign-in */
 export class SignInPage {
@@ -9,13 +9,11 @@ export class SignInPage {
   readonly signInButton: Locator;
   /** The summary of what went wrong with the last attempt. */
   readonly error: Locator;
-  private readonly javaScript: boolean;
 
   constructor(
     readonly page: Page,
-    { javaScript = true }: PageOptions = {},
+    _options: PageOptions = {},
   ) {
-    this.javaScript = javaScript;
     this.heading = page.getByRole('heading', { level: 1, name: 'Sign in' });
     this.usernameOrEmail = page.getByLabel('Username or email', { exact: true });
     this.password = page.getByLabel('Password', { exact: true });
@@ -28,11 +26,13 @@ export class SignInPage {
     await this.expectShown();
   }
 
-  /** The sign-in page is showing (and, with JavaScript, has hydrated). */
+  /**
+   * The sign-in page is showing. Its form is server-rendered (no island), so
+   * with or without JavaScript there is nothing to wait for.
+   */
   async expectShown(): Promise<void> {
     await expect(this.page).toHaveURL(pathnameIs('/sign-in'));
     await expect(this.heading).toBeVisible();
-    if (this.javaScript) await waitForHydration(this.page);
   }
 
   async signIn(login: string, password: string): Promise<void> {

@@ -231,6 +231,15 @@ impl TestApp {
         (!body.is_null()).then_some(body)
     }
 
+    /// Deactivates an account directly in the database, as another server would.
+    pub async fn deactivate(&self, user_id: i64) {
+        let mut tx = self.state.db.begin_write().await.expect("transaction");
+        app::backend::users::deactivate(&mut tx, self.state.now(), user_id)
+            .await
+            .expect("deactivate");
+        tx.commit().await.expect("commit");
+    }
+
     pub async fn audit_actions(&self) -> Vec<String> {
         sqlx::query_as::<_, (String,)>("SELECT action FROM audit_log ORDER BY id")
             .fetch_all(&self.state.db.pool)

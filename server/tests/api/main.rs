@@ -5,6 +5,7 @@
 mod helpers;
 
 mod cli;
+mod mail;
 
 mod security;
 mod sessions;

@@ -85,9 +85,7 @@ both_backends!(
         app.set_up_first_administrator().await;
         assert!(app.whoami().await.is_some());
         let id = app.user_id("sian.obrien").await;
-        app::backend::users::deactivate(&app.state.db, app.state.now(), id)
-            .await
-            .expect("deactivate");
+        app.deactivate(id).await;
         assert!(app.whoami().await.is_none());
         let page = app.get("/profile").await;
         assert_eq!(page.status(), StatusCode::FOUND);

@@ -72,9 +72,7 @@ both_backends!(
     async fn a_deactivated_account_cannot_sign_in_and_gets_the_generic_answer(app: TestApp) {
         app.set_up_first_administrator().await;
         let id = app.user_id("sian.obrien").await;
-        app::backend::users::deactivate(&app.state.db, app.state.now(), id)
-            .await
-            .expect("deactivate");
+        app.deactivate(id).await;
         let response = app.sign_in("sian.obrien", PASSWORD).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(error_of(response).await, "InvalidCredentials");

@@ -91,6 +91,36 @@ pub fn TextField(
     }
 }
 
+/// A form that posts to server function `S`. Without JavaScript it is a
+/// plain form post (the server answers with a redirect). In an island the
+/// submit is taken over: `args` builds the call from the island's signals
+/// and the answer is shown in place. This deliberately avoids `ActionForm`,
+/// whose form-data decoding would add a fifth to the browser bundle.
+#[component]
+pub fn ServerForm<S>(
+    action: ServerAction<S>,
+    args: impl Fn() -> S + Send + Sync + 'static,
+    children: Children,
+) -> impl IntoView
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    view! {
+        <form
+            method="post"
+            action=S::url()
+            novalidate=true
+            on:submit=move |ev| {
+                ev.prevent_default();
+                action.dispatch(args());
+            }
+        >
+            {children()}
+        </form>
+    }
+}
+
 /// The form's main button, disabled while its action is on its way.
 #[component]
 pub fn SubmitButton(label: &'static str, pending: Memo<bool>) -> impl IntoView {
@@ -98,6 +128,36 @@ pub fn SubmitButton(label: &'static str, pending: Memo<bool>) -> impl IntoView {
         <button type="submit" class="button primary" disabled=move || pending.get()>
             {label}
         </button>
+    }
+}
+
+/// A field of a server-rendered form (no island): its error comes from the
+/// last post, as the server decoded it from the address.
+#[component]
+pub fn PlainField(
+    label: &'static str,
+    name: &'static str,
+    error: Option<AppError>,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional, into)] value: String,
+) -> impl IntoView {
+    let message = error.as_ref().and_then(|e| e.field_message(name));
+    let error_id = format!("{name}-error");
+    view! {
+        <div class="field" class:field-invalid=message.is_some()>
+            <label for=name>{label}</label>
+            <p class="field-error" id=error_id.clone()>{message.clone()}</p>
+            <input
+                id=name
+                name=name
+                type=input_type
+                autocomplete=autocomplete
+                value=value
+                aria-invalid=if message.is_some() { "true" } else { "false" }
+                aria-describedby=message.is_some().then_some(error_id)
+            />
+        </div>
     }
 }
 

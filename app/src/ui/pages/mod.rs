@@ -1,5 +1,9 @@
+pub mod add_user;
 pub mod home;
 pub mod not_found;
+pub mod password_link;
 pub mod profile;
 pub mod setup;
 pub mod sign_in;
+pub mod user;
+pub mod users;

@@ -10,10 +10,9 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use crate::ui::components::form::{
-    ErrorSummary, FieldState, SubmitButton, TextField, action_error, field_error, mark_hydrated,
-    posted_error,
+    ErrorSummary, FieldState, ServerForm, SubmitButton, TextField, action_error, field_error,
+    mark_hydrated, posted_error,
 };
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -73,6 +72,7 @@ fn SetupForm(token: String, info: SetupLinkInfo, initial_error: Option<AppError>
     mark_hydrated();
     let action = ServerAction::<CompleteSetup>::new();
     let submitted = action_error(action, initial_error);
+    let token_arg = token.clone();
     let organisation = FieldState::new("");
     let first = FieldState::new("");
     let last = FieldState::new("");
@@ -177,7 +177,20 @@ fn SetupForm(token: String, info: SetupLinkInfo, initial_error: Option<AppError>
     view! {
         <h1>{heading}</h1>
         <p>"This link works once. You will be signed in when you finish."</p>
-        <ActionForm action=action attr:novalidate=true>
+        <ServerForm
+            action=action
+            args=move || CompleteSetup {
+                token: token_arg.clone(),
+                organisation_name: organisation.value.get_untracked(),
+                first_name: first.value.get_untracked(),
+                last_name: last.value.get_untracked(),
+                email: email.value.get_untracked(),
+                username: username.value.get_untracked(),
+                generate_username: generate_username.get_untracked().then(|| "on".to_owned()),
+                initials: initials.value.get_untracked(),
+                password: password.value.get_untracked(),
+            }
+        >
             <ErrorSummary error=submitted/>
             <input type="hidden" name="token" value=token/>
             {info.creates_organisation.then(|| view! {
@@ -229,6 +242,6 @@ fn SetupForm(token: String, info: SetupLinkInfo, initial_error: Option<AppError>
                 />
             </fieldset>
             <SubmitButton label=button pending=action.pending()/>
-        </ActionForm>
+        </ServerForm>
     }
 }

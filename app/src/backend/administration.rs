@@ -1,0 +1,504 @@
+//! What administrators do to the accounts of their organisation. Every
+//! function takes the acting administrator and works only inside their
+//! organisation: another organisation's account answers "not found".
+
+use super::audit::{self, Action, Entry};
+use super::clock::{UnixTime, format_utc};
+use super::links::LinkPurpose;
+use super::onboarding;
+use super::sessions::SignedIn;
+use super::state::AppState;
+use super::users::{self, Account, AccountKind, AccountState, Details, NewAccount};
+use crate::api::types::{AuditLine, UserDetail, UserSummary, UsernameCheck};
+use crate::domain::{Email, FieldError, FirstName, Initials, LastName, Username};
+use crate::error::AppError;
+
+/// The Add a user form as typed.
+#[derive(Debug, Clone, Default)]
+pub struct AddUserForm {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub generate_username: bool,
+    pub username: String,
+    pub initials: String,
+    pub api_user: bool,
+    pub send_welcome_email: bool,
+}
+
+fn collect<T>(errors: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
+}
+
+/// The username the form asks for: generated from the names while the box is
+/// ticked, otherwise as typed.
+fn wanted_username(
+    form_username: &str,
+    generate: bool,
+    first: Option<&FirstName>,
+    last: Option<&LastName>,
+) -> Option<Result<Username, FieldError>> {
+    match (generate, first, last) {
+        (true, Some(first), Some(last)) => Some(Ok(Username::from_names(first, last))),
+        (true, _, _) => None,
+        (false, _, _) => Some(Username::parse(form_username)),
+    }
+}
+
+/// Checks a username against every organisation and offers free alternatives.
+pub async fn check_username(
+    state: &AppState,
+    first_name: &str,
+    last_name: &str,
+    username: &str,
+    generate: bool,
+) -> Result<UsernameCheck, AppError> {
+    let (first, last) = (
+        FirstName::parse(first_name).ok(),
+        LastName::parse(last_name).ok(),
+    );
+    let wanted = match wanted_username(username, generate, first.as_ref(), last.as_ref()) {
+        None => {
+            return Ok(UsernameCheck {
+                username: String::new(),
+                problem: None,
+                available: false,
+                alternatives: Vec::new(),
+            });
+        }
+        Some(Err(error)) => {
+            return Ok(UsernameCheck {
+                username: username.to_owned(),
+                problem: Some(error.message),
+                available: false,
+                alternatives: Vec::new(),
+            });
+        }
+        Some(Ok(wanted)) => wanted,
+    };
+    let available = users::username_is_free(&state.db, &wanted).await?;
+    let alternatives = match (available, &first, &last) {
+        (false, Some(first), Some(last)) => {
+            users::free_usernames(&state.db, &Username::alternatives(first, last), 3)
+                .await?
+                .into_iter()
+                .map(String::from)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    Ok(UsernameCheck {
+        username: wanted.into(),
+        problem: None,
+        available,
+        alternatives,
+    })
+}
+
+/// Accounts of the organisation that look like the one being added: the
+/// same email address, or the same last name.
+pub async fn similar_accounts(
+    state: &AppState,
+    admin: &SignedIn,
+    first_name: &str,
+    last_name: &str,
+    email: &str,
+) -> Result<Vec<UserSummary>, AppError> {
+    let last_key = crate::domain::search_key(last_name.trim());
+    let first_key = crate::domain::search_key(first_name.trim());
+    let email_key = Email::parse(email)
+        .map(|e| e.normalized())
+        .unwrap_or_default();
+    if last_key.chars().count() < 2 && email_key.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
+        "SELECT id, first_name, last_name, username, email, state FROM users
+         WHERE organisation_id = $1
+           AND (email_normalized = $2 OR (last_name_key = $3 AND ($4 = '' OR first_name_key LIKE $5)))
+         ORDER BY last_name_key, first_name_key, id
+         LIMIT 5",
+    )
+    .bind(admin.organisation_id)
+    .bind(&email_key)
+    .bind(&last_key)
+    .bind(&first_key)
+    .bind(format!("{}%", first_key.chars().next().map(String::from).unwrap_or_default()))
+    .fetch_all(&state.db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, first, last, username, email, state)| UserSummary {
+            id,
+            name: format!("{first} {last}"),
+            username,
+            email,
+            state,
+        })
+        .collect())
+}
+
+/// Adds an account to the administrator's organisation; with *Send welcome
+/// email* the activation email is queued in the same transaction.
+pub async fn add_user(
+    state: &AppState,
+    admin: &SignedIn,
+    form: &AddUserForm,
+    client_address: &str,
+) -> Result<i64, AppError> {
+    let mut errors = Vec::new();
+    let first = collect(&mut errors, FirstName::parse(&form.first_name));
+    let last = collect(&mut errors, LastName::parse(&form.last_name));
+    let email = collect(&mut errors, Email::parse(&form.email));
+    let username = wanted_username(
+        &form.username,
+        form.generate_username,
+        first.as_ref(),
+        last.as_ref(),
+    )
+    .and_then(|r| collect(&mut errors, r));
+    let initials = collect(&mut errors, Initials::parse(&form.initials));
+    let (Some(first), Some(last), Some(email), Some(username), Some(initials)) =
+        (first, last, email, username, initials)
+    else {
+        return Err(AppError::Validation(errors));
+    };
+    if !users::username_is_free(&state.db, &username).await? {
+        return Err(taken_username(state, &username, &first, &last).await?);
+    }
+    let kind = if form.api_user {
+        AccountKind::Api
+    } else {
+        AccountKind::Person
+    };
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let inserted = users::insert(
+        &mut tx,
+        now,
+        &NewAccount {
+            organisation_id: admin.organisation_id,
+            kind,
+            first_name: first.clone(),
+            last_name: last.clone(),
+            email,
+            username: username.clone(),
+            initials,
+            password_hash: None,
+            state: AccountState::Pending,
+            is_platform_admin: false,
+            created_by: Some(admin.user_id),
+        },
+    )
+    .await;
+    let user_id = match inserted {
+        Ok(id) => id,
+        // Another administrator took it a moment ago: say so, with alternatives.
+        Err(error) if error.field_message("username").is_some() => {
+            drop(tx);
+            return Err(taken_username(state, &username, &first, &last).await?);
+        }
+        Err(error) => return Err(error),
+    };
+    audit::record(
+        &mut *tx,
+        now,
+        Entry {
+            action: Action::AccountCreated,
+            organisation_id: Some(admin.organisation_id),
+            actor_user_id: Some(admin.user_id),
+            target_user_id: Some(user_id),
+            detail: format!("kind={}", kind.as_str()),
+            client_address,
+        },
+    )
+    .await?;
+    if form.send_welcome_email && kind == AccountKind::Person {
+        let account = account_in_tx(&mut tx, user_id).await?;
+        onboarding::send_link(
+            &mut tx,
+            state,
+            now,
+            &account,
+            LinkPurpose::Welcome,
+            Some(admin.user_id),
+            client_address,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(user_id)
+}
+
+async fn taken_username(
+    state: &AppState,
+    username: &Username,
+    first: &FirstName,
+    last: &LastName,
+) -> Result<AppError, AppError> {
+    let free = users::free_usernames(&state.db, &Username::alternatives(first, last), 3).await?;
+    let offer = free
+        .iter()
+        .map(|u| u.as_ref())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = if offer.is_empty() {
+        format!(
+            "The username {} is already taken. Untick the box and type another",
+            username.as_ref()
+        )
+    } else {
+        format!(
+            "The username {} is already taken. Free alternatives: {offer}",
+            username.as_ref()
+        )
+    };
+    Ok(AppError::field("username", message))
+}
+
+async fn account_in_tx(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
+) -> Result<Account, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.id, u.organisation_id, o.name AS organisation_name, u.kind, u.state, u.first_name, u.last_name,
+                u.email, u.username, u.initials, u.created_at, NULL AS created_by_name, u.activated_at,
+                u.deactivated_at, o.welcome_link_hours, o.password_link_minutes
+         FROM users u JOIN organisations o ON o.id = u.organisation_id WHERE u.id = $1",
+    )
+    .bind(user_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// An account of the administrator's organisation, or "not found".
+pub async fn account(
+    state: &AppState,
+    admin: &SignedIn,
+    user_id: i64,
+) -> Result<Account, AppError> {
+    users::find_in_organisation(&state.db, admin.organisation_id, user_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("The account".into()))
+}
+
+/// The user page.
+pub async fn detail(
+    state: &AppState,
+    admin: &SignedIn,
+    user_id: i64,
+    can_manage: bool,
+) -> Result<UserDetail, AppError> {
+    let account = account(state, admin, user_id).await?;
+    let now = state.now();
+    let welcome: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT created_at, expires_at FROM one_time_links
+         WHERE user_id = $1 AND purpose = 'welcome' ORDER BY id DESC LIMIT 1",
+    )
+    .bind(user_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let audit: Vec<(i64, String, Option<String>, String, String)> = sqlx::query_as(
+        "SELECT a.at, a.action, CASE WHEN u.id IS NULL THEN NULL ELSE u.first_name || ' ' || u.last_name END,
+                a.detail, a.client_address
+         FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id
+         WHERE a.target_user_id = $1 AND a.organisation_id = $2
+         ORDER BY a.id DESC LIMIT 50",
+    )
+    .bind(user_id)
+    .bind(admin.organisation_id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    Ok(UserDetail {
+        id: account.id,
+        is_api_user: !account.is_person(),
+        details_editable: account.state == "pending" && account.activated_at.is_none(),
+        can_manage,
+        created_at: format_utc(account.created_at),
+        created_by: account.created_by_name,
+        activated_at: account.activated_at.map(format_utc),
+        deactivated_at: account.deactivated_at.map(format_utc),
+        welcome_sent_at: welcome.map(|(sent, _)| format_utc(sent)),
+        welcome_expires_at: welcome.map(|(_, expires)| format_utc(expires)),
+        welcome_expired: account.state == "pending"
+            && welcome.is_some_and(|(_, expires)| expires <= now),
+        audit: audit
+            .into_iter()
+            .map(|(at, action, by, detail, client_address)| AuditLine {
+                at: format_utc(at),
+                what: Action::describe(&action).to_owned(),
+                by,
+                detail,
+                client_address,
+            })
+            .collect(),
+        first_name: account.first_name,
+        last_name: account.last_name,
+        email: account.email,
+        username: account.username,
+        initials: account.initials,
+        state: account.state,
+    })
+}
+
+/// Changes the details of a pending account.
+pub async fn update_details(
+    state: &AppState,
+    admin: &SignedIn,
+    user_id: i64,
+    first_name: &str,
+    last_name: &str,
+    email: &str,
+    initials: &str,
+    client_address: &str,
+) -> Result<(), AppError> {
+    let account = account(state, admin, user_id).await?;
+    let mut errors = Vec::new();
+    let first = collect(&mut errors, FirstName::parse(first_name));
+    let last = collect(&mut errors, LastName::parse(last_name));
+    let email = collect(&mut errors, Email::parse(email));
+    let initials = collect(&mut errors, Initials::parse(initials));
+    let (Some(first_name), Some(last_name), Some(email), Some(initials)) =
+        (first, last, email, initials)
+    else {
+        return Err(AppError::Validation(errors));
+    };
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    users::update_pending_details(
+        &mut tx,
+        now,
+        user_id,
+        &account.username,
+        &Details {
+            first_name,
+            last_name,
+            email,
+            initials,
+        },
+    )
+    .await?;
+    record(
+        &mut tx,
+        now,
+        admin,
+        user_id,
+        Action::AccountDetailsChanged,
+        String::new(),
+        client_address,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// *Send welcome email* or *Send set-password email*.
+pub async fn send_email(
+    state: &AppState,
+    admin: &SignedIn,
+    user_id: i64,
+    purpose: LinkPurpose,
+    client_address: &str,
+) -> Result<UnixTime, AppError> {
+    let account = account(state, admin, user_id).await?;
+    if !account.is_person() {
+        return Err(AppError::BadRequest(
+            "API users cannot sign in, so they get no emails".into(),
+        ));
+    }
+    match (purpose, account.state.as_str()) {
+        (_, "deactivated") => {
+            return Err(AppError::BadRequest(
+                "This account is deactivated: reactivate it first".into(),
+            ));
+        }
+        (LinkPurpose::Welcome, "active") => {
+            return Err(AppError::BadRequest(
+                "This account is already active: send a set-password email instead".into(),
+            ));
+        }
+        _ => {}
+    }
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let expires = onboarding::send_link(
+        &mut tx,
+        state,
+        now,
+        &account,
+        purpose,
+        Some(admin.user_id),
+        client_address,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(expires)
+}
+
+/// Deactivates (`active = false`) or reactivates an account. Deactivation
+/// ends every session and revokes every link of the account at once.
+pub async fn set_active(
+    state: &AppState,
+    admin: &SignedIn,
+    user_id: i64,
+    active: bool,
+    client_address: &str,
+) -> Result<(), AppError> {
+    account(state, admin, user_id).await?;
+    if !active && user_id == admin.user_id {
+        return Err(AppError::BadRequest(
+            "You cannot deactivate your own account".into(),
+        ));
+    }
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let (changed, action) = if active {
+        (
+            users::reactivate(&mut tx, now, user_id).await?,
+            Action::AccountReactivated,
+        )
+    } else {
+        (
+            users::deactivate(&mut tx, now, user_id).await?,
+            Action::AccountDeactivated,
+        )
+    };
+    if changed {
+        record(
+            &mut tx,
+            now,
+            admin,
+            user_id,
+            action,
+            String::new(),
+            client_address,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn record(
+    conn: &mut sqlx::AnyConnection,
+    now: UnixTime,
+    admin: &SignedIn,
+    user_id: i64,
+    action: Action,
+    detail: String,
+    client_address: &str,
+) -> Result<(), sqlx::Error> {
+    audit::record(
+        conn,
+        now,
+        Entry {
+            action,
+            organisation_id: Some(admin.organisation_id),
+            actor_user_id: Some(admin.user_id),
+            target_user_id: Some(user_id),
+            detail,
+            client_address,
+        },
+    )
+    .await
+}

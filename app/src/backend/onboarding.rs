@@ -1,0 +1,322 @@
+//! Email links for people: welcome (activation), set-password (also the
+//! forgotten-password flow) and email-address confirmation. Each email is
+//! queued in the outbox in the same transaction as the link it carries.
+
+use super::audit::{self, Action, Entry};
+use super::clock::{UnixTime, format_utc};
+use super::links::{self, LinkPurpose, NewLink};
+use super::mail::{self, OutgoingEmail, templates};
+use super::state::AppState;
+use super::users::{self, Account};
+use crate::domain::{Email, Password, PasswordContext};
+use crate::error::AppError;
+
+/// Issues a fresh link of `purpose` for `account` (replacing older ones of
+/// that kind) and queues its email. Returns when the link expires.
+pub async fn send_link(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    now: UnixTime,
+    account: &Account,
+    purpose: LinkPurpose,
+    actor_user_id: Option<i64>,
+    client_address: &str,
+) -> Result<UnixTime, AppError> {
+    send_link_to(
+        conn,
+        state,
+        now,
+        account,
+        purpose,
+        None,
+        actor_user_id,
+        client_address,
+    )
+    .await
+}
+
+/// As `send_link`, to a new address the person wants to use (email change).
+pub async fn send_email_change_link(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    now: UnixTime,
+    account: &Account,
+    new_email: &Email,
+    client_address: &str,
+) -> Result<UnixTime, AppError> {
+    send_link_to(
+        conn,
+        state,
+        now,
+        account,
+        LinkPurpose::EmailChange,
+        Some(new_email),
+        Some(account.id),
+        client_address,
+    )
+    .await
+}
+
+async fn send_link_to(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    now: UnixTime,
+    account: &Account,
+    purpose: LinkPurpose,
+    new_email: Option<&Email>,
+    actor_user_id: Option<i64>,
+    client_address: &str,
+) -> Result<UnixTime, AppError> {
+    let (lifetime_seconds, path) = match purpose {
+        LinkPurpose::Welcome => (account.welcome_link_hours * 3600, "activate"),
+        LinkPurpose::SetPassword => (account.password_link_minutes * 60, "set-password"),
+        LinkPurpose::EmailChange => (account.password_link_minutes * 60, "confirm-email"),
+        LinkPurpose::PlatformSetup | LinkPurpose::OrganisationSetup => {
+            return Err(super::db::internal("setup links are not emailed"));
+        }
+    };
+    let token = links::issue(
+        conn,
+        now,
+        &NewLink {
+            purpose,
+            organisation_id: Some(account.organisation_id),
+            user_id: Some(account.id),
+            new_email: new_email.map(|e| e.as_ref().to_owned()),
+            lifetime_seconds,
+        },
+    )
+    .await?;
+    let expires_at = now + lifetime_seconds;
+    let link = state.settings.link(&format!("/{path}/{token}"));
+    let person_name = account.full_name();
+    let facts = templates::LinkEmail {
+        organisation_name: &account.organisation_name,
+        person_name: &person_name,
+        link: &link,
+        expires_at,
+    };
+    let content = match purpose {
+        LinkPurpose::Welcome => templates::welcome(&facts),
+        LinkPurpose::SetPassword => templates::set_password(&facts),
+        _ => templates::email_change(&facts),
+    }
+    .map_err(super::db::internal)?;
+    let to = match new_email {
+        Some(address) => address.clone(),
+        None => Email::parse(&account.email)?,
+    };
+    mail::enqueue(
+        conn,
+        now,
+        &OutgoingEmail::new(
+            Some(account.organisation_id),
+            to,
+            person_name.clone(),
+            content,
+        ),
+    )
+    .await?;
+    audit::record(
+        &mut *conn,
+        now,
+        Entry {
+            action: Action::EmailQueued,
+            organisation_id: Some(account.organisation_id),
+            actor_user_id,
+            target_user_id: Some(account.id),
+            detail: format!(
+                "kind={} expires={}",
+                purpose.as_str(),
+                format_utc(expires_at)
+            ),
+            client_address,
+        },
+    )
+    .await?;
+    Ok(expires_at)
+}
+
+/// What a person opening an activation or set-password link sees.
+#[derive(Debug, Clone)]
+pub struct PasswordLink {
+    pub link_id: i64,
+    pub account: Account,
+    pub is_welcome: bool,
+}
+
+const PASSWORD_PURPOSES: [LinkPurpose; 2] = [LinkPurpose::Welcome, LinkPurpose::SetPassword];
+
+/// The live welcome or set-password link for `token`, for a usable account.
+pub async fn password_link(state: &AppState, token: &str) -> Result<PasswordLink, AppError> {
+    let link = links::find_live(&state.db.pool, state.now(), token, &PASSWORD_PURPOSES)
+        .await?
+        .ok_or(AppError::LinkExpired)?;
+    let account = match link.user_id {
+        Some(id) => users::find(&state.db, id).await?,
+        None => None,
+    }
+    .filter(|a| a.state != "deactivated" && a.is_person())
+    .ok_or(AppError::LinkExpired)?;
+    Ok(PasswordLink {
+        link_id: link.id,
+        account,
+        is_welcome: link.purpose == LinkPurpose::Welcome,
+    })
+}
+
+/// Sets the password chosen from a link; activates a pending account. The
+/// link is consumed in the same transaction. Returns the account id.
+pub async fn complete_password_link(
+    state: &AppState,
+    token: &str,
+    password: &str,
+    client_address: &str,
+) -> Result<i64, AppError> {
+    let link = password_link(state, token).await?;
+    let account = &link.account;
+    let password = Password::parse(
+        password,
+        &PasswordContext {
+            first_name: &account.first_name,
+            last_name: &account.last_name,
+            username: &account.username,
+            email: &account.email,
+        },
+    )?;
+    let hash = state.hasher.hash(&password).await?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    if !links::consume(&mut tx, now, link.link_id).await? {
+        return Err(AppError::LinkExpired);
+    }
+    let activating = account.state == "pending";
+    let updated = sqlx::query(
+        "UPDATE users SET password_hash = $1, updated_at = $2,
+                state = CASE WHEN state = 'pending' THEN 'active' ELSE state END,
+                activated_at = COALESCE(activated_at, $2)
+         WHERE id = $3 AND state <> 'deactivated'",
+    )
+    .bind(&hash)
+    .bind(now)
+    .bind(account.id)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(AppError::LinkExpired);
+    }
+    // A new password ends every session that the old one may have opened.
+    super::sessions::end_all_for_user(&mut tx, now, account.id, "password_changed").await?;
+    let actions: &[Action] = if activating {
+        &[Action::AccountActivated, Action::PasswordChanged]
+    } else {
+        &[Action::PasswordChanged]
+    };
+    for action in actions {
+        audit::record(
+            &mut *tx,
+            now,
+            Entry {
+                action: *action,
+                organisation_id: Some(account.organisation_id),
+                actor_user_id: Some(account.id),
+                target_user_id: Some(account.id),
+                detail: format!(
+                    "via={}",
+                    if link.is_welcome {
+                        "welcome_link"
+                    } else {
+                        "set_password_link"
+                    }
+                ),
+                client_address,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(account.id)
+}
+
+/// How long the forgotten-password answer takes, whatever happened, so the
+/// time gives nothing away (sending is well within it).
+pub const FORGOTTEN_PASSWORD_ANSWER_TIME: std::time::Duration =
+    std::time::Duration::from_millis(400);
+
+/// Handles a forgotten-password request: throttled per account key and per
+/// client address; over a limit it silently sends nothing.
+pub async fn forgotten_password(
+    state: &AppState,
+    login_key: &str,
+    client_address: &str,
+) -> Result<(), AppError> {
+    use super::throttle::{self, Throttle};
+    let now = state.now();
+    if throttle::check(
+        &state.db,
+        Throttle::PasswordReset,
+        login_key,
+        client_address,
+        now,
+    )
+    .await?
+    .is_some()
+    {
+        tracing::warn!(client = %client_address, "forgotten-password requests throttled");
+        return Ok(());
+    }
+    throttle::record(
+        &state.db,
+        Throttle::PasswordReset,
+        login_key,
+        client_address,
+        now,
+    )
+    .await?;
+    request_password_reset(state, login_key, client_address).await
+}
+
+/// Forgotten password: sends a set-password link (or, for an account never
+/// activated, a fresh activation link) to every usable person account whose
+/// username or email matches. The caller answers the same whatever happens.
+async fn request_password_reset(
+    state: &AppState,
+    login_key: &str,
+    client_address: &str,
+) -> Result<(), AppError> {
+    let ids: Vec<(i64,)> = sqlx::query_as(
+        "SELECT id FROM users WHERE (lower(username) = $1 OR email_normalized = $1)
+           AND kind = 'person' AND state <> 'deactivated'",
+    )
+    .bind(login_key)
+    .fetch_all(&state.db.pool)
+    .await?;
+    for (id,) in ids {
+        let Some(account) = users::find(&state.db, id).await? else {
+            continue;
+        };
+        let now = state.now();
+        let purpose = if account.activated_at.is_none() {
+            LinkPurpose::Welcome
+        } else {
+            LinkPurpose::SetPassword
+        };
+        let mut tx = state.db.begin_write().await?;
+        audit::record(
+            &mut *tx,
+            now,
+            Entry {
+                action: Action::PasswordResetRequested,
+                organisation_id: Some(account.organisation_id),
+                actor_user_id: None,
+                target_user_id: Some(account.id),
+                detail: String::new(),
+                client_address,
+            },
+        )
+        .await?;
+        send_link(&mut tx, state, now, &account, purpose, None, client_address).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}

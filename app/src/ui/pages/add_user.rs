@@ -1,0 +1,269 @@
+//! *Add a user*: every field checked as it is typed by the same domain code
+//! the server runs; the username generated from the names and checked
+//! across all organisations; similar accounts shown before a duplicate is made.
+
+use crate::api::types::{UserSummary, UsernameCheck};
+use crate::api::users::{AddUser, add_user_hints};
+use crate::domain::{Email, FirstName, Initials, LastName, Username};
+use crate::error::AppError;
+use crate::ui::components::form::{
+    ErrorSummary, FieldState, ServerForm, SubmitButton, TextField, action_error, field_error,
+    mark_hydrated, posted_error,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn AddUserPage() -> impl IntoView {
+    view! {
+        <Title text="Add a user"/>
+        <p><a href="/users">"Back to users"</a></p>
+        <h1>"Add a user"</h1>
+        <p>"The account starts as pending. With a welcome email the person activates it themselves."</p>
+        <AddUserForm initial_error={posted_error::<AddUser>()} />
+    }
+}
+
+/// Runs `work` once the inputs it reads have been still for a moment, so a
+/// fast typist does not send a request per key.
+fn debounced<T, F, Fut>(work: F) -> ReadSignal<Option<T>>
+where
+    T: Send + Sync + 'static,
+    F: Fn() -> Option<Fut> + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Option<T>> + 'static,
+{
+    let (result, set_result) = signal(None::<T>);
+    let generation = StoredValue::new(0_u64);
+    Effect::new(move |_| {
+        let Some(request) = work() else {
+            set_result.set(None);
+            return;
+        };
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        set_timeout(
+            move || {
+                leptos::task::spawn_local(async move {
+                    let answer = request.await;
+                    // Only the newest request may answer.
+                    if generation.get_value() == mine {
+                        set_result.set(answer);
+                    }
+                });
+            },
+            std::time::Duration::from_millis(300),
+        );
+    });
+    result
+}
+
+#[island]
+fn AddUserForm(initial_error: Option<AppError>) -> impl IntoView {
+    mark_hydrated();
+    let action = ServerAction::<AddUser>::new();
+    let submitted = action_error(action, initial_error);
+    let first = FieldState::new("");
+    let last = FieldState::new("");
+    let email = FieldState::new("");
+    let username = FieldState::new("");
+    let initials = FieldState::new("");
+    let generate_username = RwSignal::new(true);
+    let initials_edited = RwSignal::new(false);
+    let api_user = RwSignal::new(false);
+    let send_welcome = RwSignal::new(true);
+
+    Effect::new(move |_| {
+        let names = (
+            FirstName::parse(&first.value.get()).ok(),
+            LastName::parse(&last.value.get()).ok(),
+        );
+        if let (Some(first), Some(last)) = names {
+            if generate_username.get() {
+                username
+                    .value
+                    .set(Username::from_names(&first, &last).as_ref().to_owned());
+            }
+            if !initials_edited.get_untracked() {
+                initials
+                    .value
+                    .set(Initials::suggest(&first, &last).as_ref().to_owned());
+            }
+        }
+    });
+
+    let hints = debounced(move || {
+        let (first, last, mail, wanted, generate) = (
+            first.value.get(),
+            last.value.get(),
+            email.value.get(),
+            username.value.get(),
+            generate_username.get(),
+        );
+        let username_ready = Username::parse(&wanted).is_ok();
+        let similar_ready = last.trim().chars().count() >= 2 || Email::parse(&mail).is_ok();
+        if !username_ready && !similar_ready {
+            return None;
+        }
+        let wanted = if username_ready {
+            wanted
+        } else {
+            String::new()
+        };
+        Some(async move {
+            add_user_hints(first, last, mail, wanted, generate && username_ready)
+                .await
+                .ok()
+        })
+    });
+    let availability = Signal::derive(move || hints.get().and_then(|h| h.username));
+    let similar = Signal::derive(move || hints.get().map(|h| h.similar));
+
+    let first_error = field_error(
+        first,
+        "first_name",
+        |v| FirstName::parse(v).err().map(|e| e.message),
+        submitted,
+    );
+    let last_error = field_error(
+        last,
+        "last_name",
+        |v| LastName::parse(v).err().map(|e| e.message),
+        submitted,
+    );
+    let email_error = field_error(
+        email,
+        "email",
+        |v| Email::parse(v).err().map(|e| e.message),
+        submitted,
+    );
+    let username_error = field_error(
+        username,
+        "username",
+        |v| Username::parse(v).err().map(|e| e.message),
+        submitted,
+    );
+    let initials_error = field_error(
+        initials,
+        "initials",
+        |v| Initials::parse(v).err().map(|e| e.message),
+        submitted,
+    );
+    let choose = move |alternative: String| {
+        generate_username.set(false);
+        username.value.set(alternative);
+    };
+
+    view! {
+        <ServerForm
+            action=action
+            args=move || AddUser {
+                first_name: first.value.get_untracked(),
+                last_name: last.value.get_untracked(),
+                email: email.value.get_untracked(),
+                generate_username: generate_username.get_untracked().then(|| "on".to_owned()),
+                username: username.value.get_untracked(),
+                initials: initials.value.get_untracked(),
+                api_user: api_user.get_untracked().then(|| "on".to_owned()),
+                send_welcome_email: (send_welcome.get_untracked() && !api_user.get_untracked()).then(|| "on".to_owned()),
+            }
+        >
+            <ErrorSummary error=submitted/>
+            <TextField label="First name" name="first_name" state=first error=first_error autocomplete="off"/>
+            <TextField label="Last name" name="last_name" state=last error=last_error autocomplete="off"/>
+            <TextField
+                label="Email"
+                name="email"
+                state=email
+                error=email_error
+                input_type="email"
+                hint="How the person is contacted: their welcome and password emails go here."
+            />
+            <SimilarAccounts similar/>
+            <div class="checkbox">
+                <input type="checkbox" id="generate_username" name="generate_username" value="on" bind:checked=generate_username/>
+                <label for="generate_username">"Create username from name and surname"</label>
+            </div>
+            <TextField
+                label="Username"
+                name="username"
+                state=username
+                error=username_error
+                hint="5 to 30 characters: letters, digits and @ . - _, starting with a letter. Unique across all organisations."
+                readonly=Signal::derive(move || generate_username.get())
+            />
+            <UsernameStatus availability choose/>
+            <div on:input=move |_| initials_edited.set(true)>
+                <TextField label="Initials" name="initials" state=initials error=initials_error hint="1 to 5 letters or digits, unique in your organisation."/>
+            </div>
+            <div class="checkbox">
+                <input type="checkbox" id="api_user" name="api_user" value="on" bind:checked=api_user/>
+                <label for="api_user">"API user"</label>
+            </div>
+            <p class="hint">"An API user is for programs: it can never sign in here. This cannot be changed later."</p>
+            <div class="checkbox">
+                <input
+                    type="checkbox"
+                    id="send_welcome_email"
+                    name="send_welcome_email"
+                    value="on"
+                    bind:checked=send_welcome
+                    disabled=move || api_user.get()
+                />
+                <label for="send_welcome_email">"Send welcome email"</label>
+            </div>
+            <SubmitButton label="Add a user" pending=action.pending()/>
+        </ServerForm>
+    }
+}
+
+#[component]
+fn UsernameStatus(
+    availability: Signal<Option<UsernameCheck>>,
+    choose: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <div class="username-status" aria-live="polite">
+            {move || availability.get().map(|check| {
+                if check.available {
+                    view! { <p class="ok">{format!("{} is available", check.username)}</p> }.into_any()
+                } else if let Some(problem) = check.problem {
+                    view! { <p>{problem}</p> }.into_any()
+                } else {
+                    let offers = check.alternatives.into_iter().map(|alternative| {
+                        let label = format!("Use {alternative}");
+                        view! {
+                            <li><button type="button" class="button secondary" on:click=move |_| choose(alternative.clone())>{label}</button></li>
+                        }
+                    }).collect::<Vec<_>>();
+                    view! {
+                        <p class="taken">{format!("{} is already taken.", check.username)}</p>
+                        <p>"Free alternatives:"</p>
+                        <ul class="alternatives">{offers}</ul>
+                    }.into_any()
+                }
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn SimilarAccounts(similar: Signal<Option<Vec<UserSummary>>>) -> impl IntoView {
+    move || {
+        similar.get().filter(|list| !list.is_empty()).map(|list| {
+            let items = list
+                .into_iter()
+                .map(|u| {
+                    let href = format!("/users/{}", u.id);
+                    view! { <li><a href=href>{u.name}</a>" · "{u.username}" · "{u.email}" · "{u.state}</li> }
+                })
+                .collect::<Vec<_>>();
+            view! {
+                <div class="similar" role="status">
+                    <h2>"Is this person already here?"</h2>
+                    <p>"These accounts in your organisation look similar:"</p>
+                    <ul>{items}</ul>
+                </div>
+            }
+        })
+    }
+}

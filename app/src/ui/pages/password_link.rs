@@ -1,0 +1,169 @@
+//! Pages reached from email links: activate the account, or set a new
+//! password; and the forgotten-password form they fall back to.
+
+use crate::api::onboarding::{ChoosePassword, ForgottenPassword, password_link};
+use crate::api::types::PasswordLinkInfo;
+use crate::domain::{Password, PasswordContext, password_rules_hint};
+use crate::error::AppError;
+use crate::ui::components::form::{
+    ErrorSummary, FieldState, PlainField, ServerForm, SubmitButton, TextField, action_error,
+    field_error, mark_hydrated, posted_error,
+};
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+#[component]
+pub fn PasswordLinkPage() -> impl IntoView {
+    let token = use_params_map().with_untracked(|p| p.get("token").unwrap_or_default());
+    let link = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        password_link,
+    );
+    view! {
+        <main id="main" class="auth-page">
+            <div class="card wide">
+                <p class="brand">"Gatehouse"</p>
+                <Suspense fallback=|| view! { <p class="loading" role="status">"Checking your link…"</p> }>
+                    {move || {
+                        let token = token.clone();
+                        Suspend::new(async move {
+                            match link.await {
+                                Ok(info) => view! { <ChoosePasswordForm token info initial_error={posted_error::<ChoosePassword>()} /> }.into_any(),
+                                Err(AppError::LinkExpired) => view! { <LinkExpired/> }.into_any(),
+                                Err(error) => view! { <p role="alert">{error.to_string()}</p> }.into_any(),
+                            }
+                        })
+                    }}
+                </Suspense>
+            </div>
+        </main>
+    }
+}
+
+#[component]
+fn LinkExpired() -> impl IntoView {
+    view! {
+        <Title text="Link expired or used"/>
+        <h1>"This link has expired or has already been used"</h1>
+        <p>"Links in our emails work once, for a limited time, and a newer email replaces older links. \
+            Ask for a new link below: we will email it to you, and it works for an hour."</p>
+        <ForgottenPasswordForm/>
+    }
+}
+
+#[island]
+fn ChoosePasswordForm(
+    token: String,
+    info: PasswordLinkInfo,
+    initial_error: Option<AppError>,
+) -> impl IntoView {
+    mark_hydrated();
+    let action = ServerAction::<ChoosePassword>::new();
+    let submitted = action_error(action, initial_error);
+    let token_arg = token.clone();
+    let password = FieldState::new("");
+    let context_info = info.clone();
+    let password_error = field_error(
+        password,
+        "password",
+        move |v| {
+            let context = PasswordContext {
+                first_name: &context_info.first_name,
+                last_name: &context_info.last_name,
+                username: &context_info.username,
+                email: &context_info.email,
+            };
+            Password::parse(v, &context).err().map(|e| e.message)
+        },
+        submitted,
+    );
+    // The policy is checked as they type, not only when they leave the field.
+    Effect::new(move |_| {
+        if !password.value.get().is_empty() {
+            password.touched.set(true);
+        }
+    });
+    let (title, heading, button) = if info.is_welcome {
+        (
+            "Activate your account",
+            format!("Welcome to {}", info.organisation_name),
+            "Activate account",
+        )
+    } else {
+        (
+            "Choose a new password",
+            "Choose a new password".to_owned(),
+            "Set password",
+        )
+    };
+    view! {
+        <Title text=title/>
+        <h1>{heading}</h1>
+        <p>{format!("{} {}, your username is ", info.first_name, info.last_name)}<strong>{info.username.clone()}</strong>"."</p>
+        <ServerForm
+            action=action
+            args=move || ChoosePassword { token: token_arg.clone(), password: password.value.get_untracked() }
+        >
+            <ErrorSummary error=submitted/>
+            <input type="hidden" name="token" value=token/>
+            <TextField
+                label="Password"
+                name="password"
+                state=password
+                error=password_error
+                input_type="password"
+                autocomplete="new-password"
+                hint=password_rules_hint()
+            />
+            <SubmitButton label=button pending=action.pending()/>
+        </ServerForm>
+    }
+}
+
+#[component]
+pub fn ForgottenPasswordPage() -> impl IntoView {
+    let sent = use_query_map().with_untracked(|q| q.get("sent").is_some());
+    view! {
+        <Title text="Forgotten password"/>
+        <main id="main" class="auth-page">
+            <div class="card">
+                <p class="brand">"Gatehouse"</p>
+                <h1>"Forgotten password"</h1>
+                {if sent {
+                    view! {
+                        <p role="status" class="notice">
+                            "If an account uses that username or email address, we have sent it an email with a link. \
+                             The link works for an hour."
+                        </p>
+                        <p><a href="/sign-in">"Back to sign in"</a></p>
+                    }.into_any()
+                } else {
+                    view! {
+                        <p>"Enter your username or email address and we will email you a link to choose a new password."</p>
+                        <ForgottenPasswordForm/>
+                    }.into_any()
+                }}
+            </div>
+        </main>
+    }
+}
+
+/// Server-rendered (no island): it posts as a plain form and the answer page
+/// says the same whatever the address.
+#[component]
+fn ForgottenPasswordForm() -> impl IntoView {
+    let action = ServerAction::<ForgottenPassword>::new();
+    let error = posted_error::<ForgottenPassword>();
+    view! {
+        <ActionForm action=action>
+            <ErrorSummary error=Signal::stored(error.clone())/>
+            <PlainField label="Username or email" name="login" error=error.clone() autocomplete="username"/>
+            <button type="submit" class="button primary">"Email me a link"</button>
+        </ActionForm>
+    }
+}

@@ -8,10 +8,9 @@ use app::backend::{AppState, Clock, web};
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::middleware::from_fn_with_state;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::get;
 use http::HeaderName;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
@@ -71,9 +70,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(web::health))
         .route("/ready", get(web::ready))
-        .route("/fn/{*name}", post(server_function))
         .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn(web::server_function_status))
         .layer(from_fn_with_state(state.clone(), web::identify))
         .layer(from_fn_with_state(state.clone(), web::refuse_cross_site))
         .layer(from_fn_with_state(state.clone(), web::security_headers))
@@ -90,14 +89,6 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
-}
-
-async fn server_function(
-    State(state): State<AppState>,
-    request: Request<Body>,
-) -> impl IntoResponse {
-    leptos_axum::handle_server_fns_with_context(move || provide_context(state.clone()), request)
-        .await
 }
 
 /// Serves until the process is stopped; also runs housekeeping.

@@ -4,6 +4,7 @@
 //! (`/fn/<name>`) so tests and tools can call them.
 
 pub mod onboarding;
+pub mod profile;
 pub mod types;
 pub mod users;
 

@@ -148,3 +148,28 @@ pub struct UserListItem {
     pub is_api_user: bool,
     pub created_at: String,
 }
+
+/// *My profile*.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyProfile {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub username: String,
+    pub initials: String,
+    pub organisation_name: String,
+    /// A new address waiting for its confirmation link to be used.
+    pub pending_email: Option<String>,
+    pub sessions: Vec<MySession>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MySession {
+    pub id: i64,
+    pub device: String,
+    pub client_address: String,
+    pub started: String,
+    pub last_active: String,
+    /// The session this page is being shown in.
+    pub current: bool,
+}

@@ -12,6 +12,7 @@ pub mod links;
 pub mod mail;
 pub mod onboarding;
 pub mod passwords;
+pub mod profile;
 pub mod search;
 pub mod sessions;
 pub mod setup;

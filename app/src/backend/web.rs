@@ -151,6 +151,27 @@ pub fn page_content_security_policy(nonce: &str) -> String {
     )
 }
 
+/// A server function that fails before its body runs (missing or malformed
+/// arguments) is answered 500 by the framework, though its body is our
+/// `AppError`; give such answers the status their error stands for.
+pub async fn server_function_status(request: Request, next: Next) -> Response {
+    let is_server_function = request.uri().path().starts_with("/fn/");
+    let response = next.run(request).await;
+    if !is_server_function || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<crate::error::AppError>(&bytes)
+        && let Ok(status) = StatusCode::from_u16(error.status_code())
+    {
+        parts.status = status;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 /// `/health`: the process is up.
 pub async fn health() -> &'static str {
     "ok"

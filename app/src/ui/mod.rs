@@ -13,7 +13,7 @@ use pages::add_user::AddUserPage;
 use pages::home::HomePage;
 use pages::not_found::NotFoundPage;
 use pages::password_link::{ForgottenPasswordPage, PasswordLinkPage};
-use pages::profile::ProfilePage;
+use pages::profile::{ConfirmEmailPage, ProfilePage};
 use pages::setup::SetupPage;
 use pages::sign_in::SignInPage;
 use pages::user::{DeactivateUserPage, UserPage};
@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/activate/:token") view=PasswordLinkPage ssr=SsrMode::Async/>
                 <Route path=path!("/set-password/:token") view=PasswordLinkPage ssr=SsrMode::Async/>
                 <Route path=path!("/forgotten-password") view=ForgottenPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/confirm-email/:token") view=ConfirmEmailPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async/>

@@ -141,12 +141,23 @@ pub fn PlainField(
     #[prop(default = "text")] input_type: &'static str,
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional, into)] value: String,
+    #[prop(optional)] hint: Option<&'static str>,
 ) -> impl IntoView {
     let message = error.as_ref().and_then(|e| e.field_message(name));
     let error_id = format!("{name}-error");
+    let hint_id = format!("{name}-hint");
+    let described_by = [
+        hint.map(|_| hint_id.clone()),
+        message.as_ref().map(|_| error_id.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
     view! {
         <div class="field" class:field-invalid=message.is_some()>
             <label for=name>{label}</label>
+            {hint.map(|text| view! { <p class="hint" id=hint_id.clone()>{text}</p> })}
             <p class="field-error" id=error_id.clone()>{message.clone()}</p>
             <input
                 id=name
@@ -155,7 +166,7 @@ pub fn PlainField(
                 autocomplete=autocomplete
                 value=value
                 aria-invalid=if message.is_some() { "true" } else { "false" }
-                aria-describedby=message.is_some().then_some(error_id)
+                aria-describedby=(!described_by.is_empty()).then_some(described_by)
             />
         </div>
     }

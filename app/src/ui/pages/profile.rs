@@ -1,22 +1,73 @@
-use crate::api::types::CurrentUser;
+//! *My profile*: the person's own details, email address, password and
+//! sessions. Server-rendered forms: they work without JavaScript and add
+//! nothing to the browser bundle.
+
+use crate::api::profile::{
+    ChangeMyEmail, ChangeMyPassword, ConfirmEmail, EndMySession, UpdateMyDetails,
+    email_change_link, profile,
+};
+use crate::api::types::MyProfile;
+use crate::domain::password_rules_hint;
+use crate::error::AppError;
+use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
+use crate::ui::layout::ErrorPanel;
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    let user = expect_context::<CurrentUser>();
-    let rows = [
-        ("First name", user.first_name.clone()),
-        ("Last name", user.last_name.clone()),
-        ("Email", user.email.clone()),
-        ("Username", user.username.clone()),
-        ("Initials", user.initials.clone()),
-        ("Organisation", user.organisation_name.clone()),
-    ];
+    let data = Resource::new(|| (), |_| profile());
     view! {
         <Title text="My profile"/>
         <h1>"My profile"</h1>
-        <section aria-labelledby="details-heading" class="panel">
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(me) => view! { <Profile me/> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Profile(me: MyProfile) -> impl IntoView {
+    let notice = use_query_map().with_untracked(|q| match q.get("saved").as_deref() {
+        Some("details") => Some("Your details were saved."),
+        Some("email") => {
+            Some("We sent a link to your new address. Your address changes when you open it.")
+        }
+        Some("email_confirmed") => Some("Your email address was changed."),
+        Some("password") => Some("Your password was changed."),
+        Some("session") => Some("The session was ended."),
+        _ => None,
+    });
+    view! {
+        {notice.map(|text| view! { <p class="notice" role="status">{text}</p> })}
+        <MyDetails me=me.clone()/>
+        <MyEmail me=me.clone()/>
+        <MyPassword/>
+        <MySessions me/>
+    }
+}
+
+#[component]
+fn MyDetails(me: MyProfile) -> impl IntoView {
+    let action = ServerAction::<UpdateMyDetails>::new();
+    let error = posted_error::<UpdateMyDetails>();
+    let rows = [
+        ("First name", me.first_name.clone()),
+        ("Last name", me.last_name.clone()),
+        ("Email", me.email.clone()),
+        ("Username", me.username.clone()),
+        ("Initials", me.initials.clone()),
+        ("Organisation", me.organisation_name.clone()),
+    ];
+    view! {
+        <section class="panel" aria-labelledby="details-heading">
             <h2 id="details-heading">"My details"</h2>
             <dl class="details">
                 {rows
@@ -25,5 +76,154 @@ pub fn ProfilePage() -> impl IntoView {
                     .collect::<Vec<_>>()}
             </dl>
         </section>
+        <section class="panel" aria-labelledby="change-details-heading">
+            <h2 id="change-details-heading">"Change my details"</h2>
+            <ActionForm action=action attr:novalidate=true>
+                <ErrorSummary error=Signal::stored(error.clone())/>
+                <PlainField label="First name" name="first_name" value=me.first_name.clone() error=error.clone() autocomplete="given-name"/>
+                <PlainField label="Last name" name="last_name" value=me.last_name.clone() error=error.clone() autocomplete="family-name"/>
+                <PlainField label="Initials" name="initials" value=me.initials.clone() error=error.clone()/>
+                <button type="submit" class="button primary">"Save"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn MyEmail(me: MyProfile) -> impl IntoView {
+    let action = ServerAction::<ChangeMyEmail>::new();
+    let error = posted_error::<ChangeMyEmail>();
+    view! {
+        <section class="panel" aria-labelledby="email-heading">
+            <h2 id="email-heading">"Email address"</h2>
+            <p>"Your email address is " <strong>{me.email.clone()}</strong>". It is how we contact you."</p>
+            {me.pending_email.clone().map(|pending| view! {
+                <p class="notice">{format!("Waiting for you to open the link we sent to {pending}.")}</p>
+            })}
+            <ActionForm action=action attr:novalidate=true>
+                <ErrorSummary error=Signal::stored(error.clone())/>
+                <PlainField label="New email address" name="email" input_type="email" error=error.clone() autocomplete="email"/>
+                <button type="submit" class="button secondary">"Send a confirmation link"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn MyPassword() -> impl IntoView {
+    let action = ServerAction::<ChangeMyPassword>::new();
+    let error = posted_error::<ChangeMyPassword>();
+    view! {
+        <section class="panel" aria-labelledby="password-heading">
+            <h2 id="password-heading">"Change password"</h2>
+            <ActionForm action=action attr:novalidate=true>
+                <ErrorSummary error=Signal::stored(error.clone())/>
+                <PlainField label="Current password" name="current_password" input_type="password" error=error.clone() autocomplete="current-password"/>
+                <PlainField
+                    label="New password"
+                    name="new_password"
+                    input_type="password"
+                    error=error.clone()
+                    autocomplete="new-password"
+                    hint=password_rules_hint()
+                />
+                <div class="checkbox">
+                    <input type="checkbox" id="end_other_sessions" name="end_other_sessions" value="on" checked=true/>
+                    <label for="end_other_sessions">"Sign me out everywhere else"</label>
+                </div>
+                <button type="submit" class="button primary">"Change password"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn MySessions(me: MyProfile) -> impl IntoView {
+    let error = posted_error::<EndMySession>();
+    let rows = me
+        .sessions
+        .into_iter()
+        .map(|session| {
+            let end = ServerAction::<EndMySession>::new();
+            let label = if session.current { "Sign out here" } else { "End" };
+            view! {
+                <tr>
+                    <td>{session.device}{session.current.then(|| view! { <span class="badge">"This device"</span> })}</td>
+                    <td>{session.client_address}</td>
+                    <td>{session.started}</td>
+                    <td>{session.last_active}</td>
+                    <td>
+                        <ActionForm action=end>
+                            <input type="hidden" name="id" value=session.id/>
+                            <button type="submit" class="button secondary">{label}</button>
+                        </ActionForm>
+                    </td>
+                </tr>
+            }
+        })
+        .collect::<Vec<_>>();
+    view! {
+        <section class="panel" aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading">"My sessions"</h2>
+            <ErrorSummary error=Signal::stored(error)/>
+            <div class="table-wrap">
+                <table>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Device"</th>
+                            <th scope="col">"From"</th>
+                            <th scope="col">"Signed in"</th>
+                            <th scope="col">"Last active"</th>
+                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+/// The page an email-change link opens: confirming is a POST.
+#[component]
+pub fn ConfirmEmailPage() -> impl IntoView {
+    let token = use_params_map().with_untracked(|p| p.get("token").unwrap_or_default());
+    let link = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        email_change_link,
+    );
+    let action = ServerAction::<ConfirmEmail>::new();
+    view! {
+        <Title text="Confirm your new email address"/>
+        <main id="main" class="auth-page">
+            <div class="card">
+                <p class="brand">"Gatehouse"</p>
+                <Suspense fallback=|| view! { <p class="loading" role="status">"Checking your link…"</p> }>
+                    {move || {
+                        let token = token.clone();
+                        Suspend::new(async move {
+                            match link.await {
+                                Ok(address) => view! {
+                                    <h1>"Confirm your new email address"</h1>
+                                    <p>"Use " <strong>{address}</strong> " for your account from now on?"</p>
+                                    <ActionForm action=action>
+                                        <input type="hidden" name="token" value=token/>
+                                        <button type="submit" class="button primary">"Confirm"</button>
+                                    </ActionForm>
+                                }.into_any(),
+                                Err(AppError::LinkExpired) => view! {
+                                    <h1>"This link has expired or has already been used"</h1>
+                                    <p>"Ask for a new link on " <a href="/profile">"My profile"</a> "."</p>
+                                }.into_any(),
+                                Err(error) => view! { <p role="alert">{error.to_string()}</p> }.into_any(),
+                            }
+                        })
+                    }}
+                </Suspense>
+            </div>
+        </main>
     }
 }

@@ -1,0 +1,353 @@
+//! *My profile*: a person maintains their own details, email address,
+//! password and sessions.
+
+use super::audit::{self, Action, Entry};
+use super::clock::{UnixTime, format_utc};
+use super::links::{self, LinkPurpose};
+use super::onboarding;
+use super::sessions::{ClientInfo, SignedIn};
+use super::state::AppState;
+use super::users;
+use crate::api::types::{MyProfile, MySession};
+use crate::domain::{Email, FieldError, FirstName, Initials, LastName, Password, PasswordContext};
+use crate::error::AppError;
+
+pub async fn load(state: &AppState, me: &SignedIn) -> Result<MyProfile, AppError> {
+    let account = users::find(&state.db, me.user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let pending_email: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT new_email FROM one_time_links
+         WHERE user_id = $1 AND purpose = 'email_change' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(me.user_id)
+    .bind(state.now())
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let sessions: Vec<(i64, i64, i64, String, String)> = sqlx::query_as(
+        "SELECT id, created_at, last_seen_at, client_address, user_agent FROM sessions
+         WHERE user_id = $1 AND ended_at IS NULL ORDER BY last_seen_at DESC",
+    )
+    .bind(me.user_id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    Ok(MyProfile {
+        first_name: account.first_name,
+        last_name: account.last_name,
+        email: account.email,
+        username: account.username,
+        initials: account.initials,
+        organisation_name: account.organisation_name,
+        pending_email: pending_email.and_then(|(e,)| e),
+        sessions: sessions
+            .into_iter()
+            .map(|(id, started, last_seen, address, agent)| MySession {
+                id,
+                device: describe_device(&agent),
+                client_address: address,
+                started: format_utc(started),
+                last_active: format_utc(last_seen),
+                current: id == me.session_id,
+            })
+            .collect(),
+    })
+}
+
+/// "Chrome on Linux" from a User-Agent header, good enough to recognise a device.
+fn describe_device(user_agent: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| user_agent.contains(marker))
+    .map(|(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| user_agent.contains(marker))
+    .map(|(_, name)| name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b.to_owned(),
+        (None, Some(s)) => s.to_owned(),
+        (None, None) if user_agent.is_empty() => "Unknown device".to_owned(),
+        (None, None) => user_agent.chars().take(60).collect(),
+    }
+}
+
+fn collect<T>(errors: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
+}
+
+pub async fn update_names(
+    state: &AppState,
+    me: &SignedIn,
+    first_name: &str,
+    last_name: &str,
+    initials: &str,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let mut errors = Vec::new();
+    let first = collect(&mut errors, FirstName::parse(first_name));
+    let last = collect(&mut errors, LastName::parse(last_name));
+    let initials = collect(&mut errors, Initials::parse(initials));
+    let (Some(first), Some(last), Some(initials)) = (first, last, initials) else {
+        return Err(AppError::Validation(errors));
+    };
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    users::update_own_names(&mut tx, now, me.user_id, &first, &last, &initials).await?;
+    record(
+        &mut tx,
+        now,
+        me,
+        Action::AccountDetailsChanged,
+        "by=self".into(),
+        client,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sends a confirmation link to the new address; the change happens when
+/// that link is used.
+pub async fn request_email_change(
+    state: &AppState,
+    me: &SignedIn,
+    email: &str,
+    client: &ClientInfo,
+) -> Result<UnixTime, AppError> {
+    let email = Email::parse(email)?;
+    if email.normalized() == me.email.to_lowercase() {
+        return Err(AppError::field(
+            "email",
+            "This is already your email address",
+        ));
+    }
+    let (taken,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM users WHERE organisation_id = $1 AND email_normalized = $2",
+    )
+    .bind(me.organisation_id)
+    .bind(email.normalized())
+    .fetch_one(&state.db.pool)
+    .await?;
+    if taken > 0 {
+        return Err(AppError::field(
+            "email",
+            "Another account in your organisation uses this address",
+        ));
+    }
+    let account = users::find(&state.db, me.user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let expires =
+        onboarding::send_email_change_link(&mut tx, state, now, &account, &email, &client.address)
+            .await?;
+    tx.commit().await?;
+    Ok(expires)
+}
+
+/// The new address a confirmation link is for (opening it changes nothing).
+pub async fn email_change_link(state: &AppState, token: &str) -> Result<String, AppError> {
+    let link = links::find_live(
+        &state.db.pool,
+        state.now(),
+        token,
+        &[LinkPurpose::EmailChange],
+    )
+    .await?
+    .ok_or(AppError::LinkExpired)?;
+    link.new_email.ok_or(AppError::LinkExpired)
+}
+
+/// Uses a confirmation link: the account's address becomes the new one.
+pub async fn confirm_email_change(
+    state: &AppState,
+    token: &str,
+    client_address: &str,
+) -> Result<(), AppError> {
+    let now = state.now();
+    let link = links::find_live(&state.db.pool, now, token, &[LinkPurpose::EmailChange])
+        .await?
+        .ok_or(AppError::LinkExpired)?;
+    let (Some(user_id), Some(new_email)) = (link.user_id, link.new_email) else {
+        return Err(AppError::LinkExpired);
+    };
+    let account = users::find(&state.db, user_id)
+        .await?
+        .filter(|a| a.state == "active")
+        .ok_or(AppError::LinkExpired)?;
+    let email = Email::parse(&new_email)?;
+    let mut tx = state.db.begin_write().await?;
+    if !links::consume(&mut tx, now, link.id).await? {
+        return Err(AppError::LinkExpired);
+    }
+    users::update_email(&mut tx, now, user_id, &email).await?;
+    audit::record(
+        &mut *tx,
+        now,
+        Entry {
+            action: Action::EmailAddressChanged,
+            organisation_id: Some(account.organisation_id),
+            actor_user_id: Some(user_id),
+            target_user_id: Some(user_id),
+            detail: String::new(),
+            client_address,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Changes the password after checking the current one; optionally ends
+/// every other session of the person.
+pub async fn change_password(
+    state: &AppState,
+    me: &SignedIn,
+    current: &str,
+    new: &str,
+    end_other_sessions: bool,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let (hash,): (Option<String>,) =
+        sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+            .bind(me.user_id)
+            .fetch_one(&state.db.pool)
+            .await?;
+    if !state.hasher.verify(current, hash).await? {
+        return Err(AppError::field(
+            "current_password",
+            "Your current password is not right",
+        ));
+    }
+    let password = Password::parse(
+        new,
+        &PasswordContext {
+            first_name: &me.first_name,
+            last_name: &me.last_name,
+            username: &me.username,
+            email: &me.email,
+        },
+    )
+    .map_err(|e| AppError::field("new_password", e.message))?;
+    let new_hash = state.hasher.hash(&password).await?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(&new_hash)
+        .bind(now)
+        .bind(me.user_id)
+        .execute(&mut *tx)
+        .await?;
+    if end_other_sessions {
+        sqlx::query(
+            "UPDATE sessions SET ended_at = $1, end_reason = 'password_changed'
+             WHERE user_id = $2 AND id <> $3 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(me.user_id)
+        .bind(me.session_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let detail = if end_other_sessions {
+        "other_sessions=ended"
+    } else {
+        "other_sessions=kept"
+    };
+    record(
+        &mut tx,
+        now,
+        me,
+        Action::PasswordChanged,
+        detail.into(),
+        client,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends one of the person's own sessions.
+pub async fn end_session(
+    state: &AppState,
+    me: &SignedIn,
+    session_id: i64,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let ended = sqlx::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = 'ended_by_owner' WHERE id = $2 AND user_id = $3 AND ended_at IS NULL",
+    )
+    .bind(now)
+    .bind(session_id)
+    .bind(me.user_id)
+    .execute(&mut *tx)
+    .await?;
+    if ended.rows_affected() == 0 {
+        return Err(AppError::NotFound("The session".into()));
+    }
+    record(
+        &mut tx,
+        now,
+        me,
+        Action::SessionEnded,
+        format!("session={session_id}"),
+        client,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn record(
+    conn: &mut sqlx::AnyConnection,
+    now: UnixTime,
+    me: &SignedIn,
+    action: Action,
+    detail: String,
+    client: &ClientInfo,
+) -> Result<(), sqlx::Error> {
+    audit::record(
+        conn,
+        now,
+        Entry {
+            action,
+            organisation_id: Some(me.organisation_id),
+            actor_user_id: Some(me.user_id),
+            target_user_id: Some(me.user_id),
+            detail,
+            client_address: &client.address,
+        },
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_device;
+
+    #[test]
+    fn devices_are_described_by_browser_and_system() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+        assert_eq!(describe_device(chrome), "Chrome on Linux");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(describe_device(iphone), "Safari on iPhone");
+        assert_eq!(describe_device(""), "Unknown device");
+    }
+}

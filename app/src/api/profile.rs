@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 #[server(prefix = "/fn", endpoint = "profile")]
 pub async fn profile() -> Result<MyProfile, AppError> {
-    context::answer(async move { my::load(&context::state()?, &context::signed_in()?).await }.await)
+    my::load(&context::state()?, &context::signed_in()?).await
 }
 
 #[server(prefix = "/fn", endpoint = "update_my_details")]
@@ -17,54 +17,44 @@ pub async fn update_my_details(
     last_name: String,
     initials: String,
 ) -> Result<(), AppError> {
-    context::answer(
-        async move {
-            let me = context::signed_in()?;
-            my::update_names(
-                &context::state()?,
-                &me,
-                &first_name,
-                &last_name,
-                &initials,
-                &context::client()?,
-            )
-            .await?;
-            leptos_axum::redirect("/profile?saved=details");
-            Ok(())
-        }
-        .await,
-    )
+    {
+        let me = context::signed_in()?;
+        my::update_names(
+            &context::state()?,
+            &me,
+            &first_name,
+            &last_name,
+            &initials,
+            &context::client()?,
+        )
+        .await?;
+        leptos_axum::redirect("/profile?saved=details");
+        Ok(())
+    }
 }
 
 #[server(prefix = "/fn", endpoint = "change_my_email")]
 pub async fn change_my_email(email: String) -> Result<(), AppError> {
-    context::answer(
-        async move {
-            let me = context::signed_in()?;
-            my::request_email_change(&context::state()?, &me, &email, &context::client()?).await?;
-            leptos_axum::redirect("/profile?saved=email");
-            Ok(())
-        }
-        .await,
-    )
+    {
+        let me = context::signed_in()?;
+        my::request_email_change(&context::state()?, &me, &email, &context::client()?).await?;
+        leptos_axum::redirect("/profile?saved=email");
+        Ok(())
+    }
 }
 
 #[server(prefix = "/fn", endpoint = "email_change_link")]
 pub async fn email_change_link(token: String) -> Result<String, AppError> {
-    context::answer(async move { my::email_change_link(&context::state()?, &token).await }.await)
+    my::email_change_link(&context::state()?, &token).await
 }
 
 #[server(prefix = "/fn", endpoint = "confirm_email")]
 pub async fn confirm_email(token: String) -> Result<(), AppError> {
-    context::answer(
-        async move {
-            my::confirm_email_change(&context::state()?, &token, &context::client()?.address)
-                .await?;
-            leptos_axum::redirect("/profile?saved=email_confirmed");
-            Ok(())
-        }
-        .await,
-    )
+    {
+        my::confirm_email_change(&context::state()?, &token, &context::client()?.address).await?;
+        leptos_axum::redirect("/profile?saved=email_confirmed");
+        Ok(())
+    }
 }
 
 #[server(prefix = "/fn", endpoint = "change_my_password")]
@@ -73,38 +63,32 @@ pub async fn change_my_password(
     new_password: String,
     #[server(default)] end_other_sessions: Option<String>,
 ) -> Result<(), AppError> {
-    context::answer(
-        async move {
-            let me = context::signed_in()?;
-            my::change_password(
-                &context::state()?,
-                &me,
-                &current_password,
-                &new_password,
-                end_other_sessions.is_some(),
-                &context::client()?,
-            )
-            .await?;
-            leptos_axum::redirect("/profile?saved=password");
-            Ok(())
-        }
-        .await,
-    )
+    {
+        let me = context::signed_in()?;
+        my::change_password(
+            &context::state()?,
+            &me,
+            &current_password,
+            &new_password,
+            end_other_sessions.is_some(),
+            &context::client()?,
+        )
+        .await?;
+        leptos_axum::redirect("/profile?saved=password");
+        Ok(())
+    }
 }
 
 #[server(prefix = "/fn", endpoint = "end_my_session")]
 pub async fn end_my_session(id: i64) -> Result<(), AppError> {
-    context::answer(
-        async move {
-            let me = context::signed_in()?;
-            my::end_session(&context::state()?, &me, id, &context::client()?).await?;
-            leptos_axum::redirect(if id == me.session_id {
-                "/sign-in"
-            } else {
-                "/profile?saved=session"
-            });
-            Ok(())
-        }
-        .await,
-    )
+    {
+        let me = context::signed_in()?;
+        my::end_session(&context::state()?, &me, id, &context::client()?).await?;
+        leptos_axum::redirect(if id == me.session_id {
+            "/sign-in"
+        } else {
+            "/profile?saved=session"
+        });
+        Ok(())
+    }
 }

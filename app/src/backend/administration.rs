@@ -353,6 +353,13 @@ pub async fn update_details(
     client_address: &str,
 ) -> Result<(), AppError> {
     let account = account(state, admin, user_id).await?;
+    // Say why when the account is not pending: a deactivated account that
+    // was never activated is not "maintained by its owner".
+    if account.state == AccountState::Deactivated.as_str() {
+        return Err(AppError::BadRequest(
+            "This account is deactivated: reactivate it to change its details".into(),
+        ));
+    }
     let mut errors = Vec::new();
     let first = collect(&mut errors, FirstName::parse(first_name));
     let last = collect(&mut errors, LastName::parse(last_name));
@@ -363,6 +370,9 @@ pub async fn update_details(
     else {
         return Err(AppError::Validation(errors));
     };
+    let email_changed = Email::parse(&account.email)
+        .map(|old| old.normalized() != email.normalized())
+        .unwrap_or(true);
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     users::update_pending_details(
@@ -378,13 +388,22 @@ pub async fn update_details(
         },
     )
     .await?;
+    // A link already emailed went to the old address, typically a mistyped
+    // one: whoever got it must not be able to activate the account.
+    if email_changed {
+        super::links::revoke_all_for_user(&mut tx, now, user_id).await?;
+    }
     record(
         &mut tx,
         now,
         admin,
         user_id,
         Action::AccountDetailsChanged,
-        String::new(),
+        if email_changed {
+            "email changed; links sent before revoked".to_owned()
+        } else {
+            String::new()
+        },
         client_address,
     )
     .await?;

@@ -5,7 +5,7 @@ use super::sessions::{ClientInfo, SignedIn};
 use super::state::AppState;
 use crate::error::AppError;
 use http::request::Parts;
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderValue, header};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
@@ -49,21 +49,4 @@ pub fn set_cookie(cookie: String) {
     ) {
         response.append_header(header::SET_COOKIE, value);
     }
-}
-
-/// Gives a failed server-function call its real status. Plain form posts
-/// (no JavaScript) keep the redirect Leptos sets, which carries the error.
-pub fn answer<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(error) = &result {
-        let is_form_post = use_context::<Parts>()
-            .and_then(|p| p.headers.get(header::ACCEPT).cloned())
-            .and_then(|v| v.to_str().ok().map(|v| v.contains("text/html")))
-            .unwrap_or(false);
-        if let (false, Some(response)) = (is_form_post, use_context::<ResponseOptions>())
-            && let Ok(status) = StatusCode::from_u16(error.status_code())
-        {
-            response.set_status(status);
-        }
-    }
-    result
 }

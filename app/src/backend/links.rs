@@ -153,6 +153,28 @@ pub async fn consume(
     Ok(result.rows_affected() == 1)
 }
 
+/// Revokes the unused links of `purposes` of an account (the other password
+/// links, once one of them has been used).
+pub async fn revoke_for_user(
+    conn: &mut sqlx::AnyConnection,
+    now: UnixTime,
+    user_id: i64,
+    purposes: &[LinkPurpose],
+) -> Result<(), sqlx::Error> {
+    for purpose in purposes {
+        sqlx::query(
+            "UPDATE one_time_links SET revoked_at = $1
+             WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(purpose.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Revokes every unused link of an account (deactivation).
 pub async fn revoke_all_for_user(
     conn: &mut sqlx::AnyConnection,

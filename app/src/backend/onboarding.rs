@@ -29,6 +29,7 @@ pub async fn send_link(
         account,
         purpose,
         None,
+        None,
         actor_user_id,
         client_address,
     )
@@ -51,6 +52,7 @@ pub async fn send_email_change_link(
         account,
         LinkPurpose::EmailChange,
         Some(new_email),
+        None,
         Some(account.id),
         client_address,
     )
@@ -64,10 +66,11 @@ async fn send_link_to(
     account: &Account,
     purpose: LinkPurpose,
     new_email: Option<&Email>,
+    lifetime_override_seconds: Option<i64>,
     actor_user_id: Option<i64>,
     client_address: &str,
 ) -> Result<UnixTime, AppError> {
-    let (lifetime_seconds, path) = match purpose {
+    let (default_lifetime_seconds, path) = match purpose {
         LinkPurpose::Welcome => (account.welcome_link_hours * 3600, "activate"),
         LinkPurpose::SetPassword => (account.password_link_minutes * 60, "set-password"),
         LinkPurpose::EmailChange => (account.password_link_minutes * 60, "confirm-email"),
@@ -75,6 +78,7 @@ async fn send_link_to(
             return Err(super::db::internal("setup links are not emailed"));
         }
     };
+    let lifetime_seconds = lifetime_override_seconds.unwrap_or(default_lifetime_seconds);
     let token = links::issue(
         conn,
         now,
@@ -205,8 +209,11 @@ pub async fn complete_password_link(
     if updated.rows_affected() != 1 {
         return Err(AppError::LinkExpired);
     }
-    // A new password ends every session that the old one may have opened.
+    // A new password ends every session that the old one may have opened,
+    // and any other welcome or set-password link still in the mailbox: the
+    // password it would set has been chosen.
     super::sessions::end_all_for_user(&mut tx, now, account.id, "password_changed").await?;
+    links::revoke_for_user(&mut tx, now, account.id, &PASSWORD_PURPOSES).await?;
     let actions: &[Action] = if activating {
         &[Action::AccountActivated, Action::PasswordChanged]
     } else {
@@ -315,7 +322,21 @@ async fn request_password_reset(
             },
         )
         .await?;
-        send_link(&mut tx, state, now, &account, purpose, None, client_address).await?;
+        // Whatever its kind, a link asked for on the forgotten-password form
+        // lasts as long as a set-password link (an hour by default), also
+        // when it activates a pending account (SPEC, *Email links*).
+        send_link_to(
+            &mut tx,
+            state,
+            now,
+            &account,
+            purpose,
+            None,
+            Some(account.password_link_minutes * 60),
+            None,
+            client_address,
+        )
+        .await?;
         tx.commit().await?;
     }
     Ok(())

@@ -274,7 +274,7 @@ fn search_text(
 }
 
 fn conflict_to_field_error(error: sqlx::Error) -> AppError {
-    match violated_constraint(&error).as_deref() {
+    match violated_users_index(&error).as_deref() {
         Some("users_username_key") => AppError::field("username", "This username is already taken"),
         Some("users_email_key") => AppError::field(
             "email",
@@ -286,6 +286,30 @@ fn conflict_to_field_error(error: sqlx::Error) -> AppError {
         ),
         _ => error.into(),
     }
+}
+
+/// The unique index of `users` an error is about. `db::violated_constraint`
+/// reads the name from PostgreSQL, and from SQLite's message for expression
+/// indexes ("index 'users_username_key'"); for an index on plain columns
+/// SQLite names the columns instead ("UNIQUE constraint failed:
+/// users.organisation_id, users.email_normalized"), so a clash on email or
+/// initials used to surface as a 500. Those column lists are mapped here.
+fn violated_users_index(error: &sqlx::Error) -> Option<String> {
+    if let Some(name) = violated_constraint(error) {
+        return Some(name);
+    }
+    let db_error = error
+        .as_database_error()
+        .filter(|e| e.is_unique_violation())?;
+    let message = db_error.message();
+    [
+        ("users.email_normalized", "users_email_key"),
+        ("users.initials", "users_initials_key"),
+        ("users.username", "users_username_key"),
+    ]
+    .into_iter()
+    .find(|(columns, _)| message.contains(columns))
+    .map(|(_, index)| index.to_owned())
 }
 
 /// True when no account anywhere has this username (any case).

@@ -4,9 +4,13 @@
 
 mod helpers;
 
+mod accounts;
 mod cli;
 mod mail;
+mod onboarding;
+mod profile;
 
+mod search;
 mod security;
 mod sessions;
 mod setup;

@@ -8,6 +8,7 @@ use app::backend::db::Db;
 use app::backend::mail::templates::{self, LinkEmail};
 use app::backend::mail::{self, DeliveryReport, Mailer, OutgoingEmail, outbox_depth};
 use app::domain::Email;
+use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -154,14 +155,51 @@ async fn queue(app: &TestApp, to: &str, name: &str, content: mail::MailContent) 
     id
 }
 
-async fn queue_many(app: &TestApp, count: usize) -> Vec<String> {
+/// Creates `count` people through *Add a user* with *Send welcome email*, as
+/// an administrator would during an SMTP outage; returns their addresses.
+async fn add_people_with_welcome_emails(app: &TestApp, count: usize) -> Vec<String> {
+    app.set_up_first_administrator().await;
     let mut recipients = Vec::new();
     for i in 0..count {
+        let (first, last) = (
+            format!("Person{}", letters(i)),
+            format!("Outage{}", letters(i)),
+        );
         let to = format!("person{i}@riverside.example");
-        queue(app, &to, &format!("Person {i}"), welcome()).await;
+        let initials = format!("P{}", letters(i).to_uppercase());
+        let response = app
+            .add_user(&[
+                ("first_name", first.as_str()),
+                ("last_name", last.as_str()),
+                ("email", to.as_str()),
+                ("generate_username", "on"),
+                ("username", ""),
+                ("initials", initials.as_str()),
+                ("send_welcome_email", "on"),
+            ])
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
         recipients.push(to);
     }
     recipients
+}
+
+/// 0 → "a", 25 → "z", 26 → "ba": names may hold letters only.
+fn letters(mut n: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(char::from(b'a' + (n % 26) as u8));
+        n /= 26;
+        if n == 0 {
+            break;
+        }
+    }
+    out.iter().rev().collect()
 }
 
 /// Passes until one finds nothing to do; the total of what they did.
@@ -359,7 +397,7 @@ both_backends!(
     async fn an_smtp_outage_delays_mail_and_loses_none(app: TestApp) {
         let port = free_port();
         let mailer = smtp_mailer(&app, smtp_url(port));
-        let recipients = queue_many(&app, 50).await;
+        let recipients = add_people_with_welcome_emails(&app, 50).await;
 
         let report = drain(&app.state.db, &mailer, START).await;
         assert_eq!((report.sent, report.failed), (0, 50));
@@ -399,7 +437,7 @@ both_backends!(
             smtp_mailer(&app, smtp_url(port)),
             smtp_mailer(&app, smtp_url(port)),
         );
-        let recipients = queue_many(&app, 50).await;
+        let recipients = add_people_with_welcome_emails(&app, 50).await;
 
         let (a, b) = tokio::join!(
             drain(&db_a, &mailer_a, START),

@@ -26,6 +26,9 @@ directory, then environment variables, which win):
   smtp_url                        GATEHOUSE_SMTP_URL
       smtp://user:password@host:port (STARTTLS) or smtps://... Without it,
       mail is written as .eml files under the data directory.
+  mail_from                       GATEHOUSE_MAIL_FROM
+      The sender of every email, e.g. Riverside Accounts <accounts@riverside.example>.
+      Default: Gatehouse <no-reply@HOST> (HOST of the public URL)
   session_idle_timeout_minutes    GATEHOUSE_SESSION_IDLE_TIMEOUT_MINUTES    Default 30
   session_absolute_timeout_hours  GATEHOUSE_SESSION_ABSOLUTE_TIMEOUT_HOURS  Default 12
   log_format                      GATEHOUSE_LOG_FORMAT       text or json. Default text

@@ -20,6 +20,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `smtp://user:pass@host:port` or `smtps://…`; without it mail is written as files.
     pub smtp_url: Option<String>,
+    /// The sender of every email, e.g. `Riverside Accounts <accounts@riverside.example>`.
+    pub mail_from: Option<String>,
     /// A session ends after this long without a request.
     pub session_idle_timeout_minutes: u32,
     /// A session ends this long after sign-in, whatever happens.
@@ -40,6 +42,7 @@ impl Default for Settings {
             bind_address: "127.0.0.1:3000".into(),
             data_dir: PathBuf::from("data"),
             smtp_url: None,
+            mail_from: None,
             session_idle_timeout_minutes: 30,
             session_absolute_timeout_hours: 12,
             log_format: "text".into(),
@@ -63,6 +66,7 @@ pub struct CheckedSettings {
     pub bind_address: SocketAddr,
     pub data_dir: PathBuf,
     pub smtp_url: Option<Url>,
+    pub mail_from: Option<lettre::message::Mailbox>,
     pub session_idle_timeout_seconds: i64,
     pub session_absolute_timeout_seconds: i64,
     pub log_format: LogFormat,
@@ -135,6 +139,15 @@ impl Settings {
                 Some(parsed)
             }
         };
+        let mail_from = match self.mail_from.filter(|m| !m.trim().is_empty()) {
+            None => None,
+            Some(from) => Some(from.parse().map_err(|e| {
+                bad(
+                    "mail_from",
+                    format!("not an email address like Name <name@example.org> ({e})"),
+                )
+            })?),
+        };
         if !(1..=24 * 60).contains(&self.session_idle_timeout_minutes) {
             return Err(bad(
                 "session_idle_timeout_minutes",
@@ -158,6 +171,7 @@ impl Settings {
             bind_address,
             data_dir: self.data_dir,
             smtp_url,
+            mail_from,
             session_idle_timeout_seconds: i64::from(self.session_idle_timeout_minutes) * 60,
             session_absolute_timeout_seconds: i64::from(self.session_absolute_timeout_hours) * 3600,
             log_format,
@@ -198,13 +212,16 @@ mod tests {
     #[test]
     fn a_bad_setting_is_named_in_the_message() {
         type Change = fn(&mut Settings);
-        let cases: [(&str, Change); 5] = [
+        let cases: [(&str, Change); 6] = [
             ("public_url", |s| s.public_url = "not a url".into()),
             ("public_url", |s| {
                 s.public_url = "https://example.org/accounts".into()
             }),
             ("bind_address", |s| s.bind_address = "localhost".into()),
             ("log_format", |s| s.log_format = "xml".into()),
+            ("mail_from", |s| {
+                s.mail_from = Some("accounts at riverside".into())
+            }),
             ("session_idle_timeout_minutes", |s| {
                 s.session_idle_timeout_minutes = 0
             }),

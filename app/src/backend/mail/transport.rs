@@ -102,9 +102,13 @@ impl std::fmt::Debug for Mailer {
 
 impl Mailer {
     /// SMTP when `smtp_url` is set, otherwise `.eml` files in `<data_dir>/mail`.
-    /// The sender is `Gatehouse <no-reply@HOST>`, HOST being the public URL's.
+    /// The sender is the `mail_from` setting, or `Gatehouse <no-reply@HOST>`,
+    /// HOST being the public URL's.
     pub fn from_settings(settings: &CheckedSettings) -> Result<Mailer, String> {
-        let from = default_from(&settings.public_url)?;
+        let from = match &settings.mail_from {
+            Some(from) => from.clone(),
+            None => default_from(&settings.public_url)?,
+        };
         match &settings.smtp_url {
             Some(url) => Mailer::smtp(url, from),
             None => Ok(Mailer::files(settings.data_dir.join("mail"), from)),

@@ -4,12 +4,12 @@
 
 use crate::api::types::{UserSummary, UsernameCheck};
 use crate::api::users::{AddUser, add_user_hints};
-use crate::domain::{Email, FirstName, Initials, LastName, Username};
+use crate::domain::{Email, Username};
 use crate::error::AppError;
 use crate::ui::components::form::{
-    ErrorSummary, FieldState, ServerForm, SubmitButton, TextField, action_error, field_error,
-    mark_hydrated, posted_error,
+    ErrorSummary, ServerForm, SubmitButton, action_error, mark_hydrated, posted_error,
 };
+use crate::ui::components::person::{NameAndEmailFields, PersonFields, UsernameAndInitialsFields};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -62,34 +62,17 @@ fn AddUserForm(initial_error: Option<AppError>) -> impl IntoView {
     mark_hydrated();
     let action = ServerAction::<AddUser>::new();
     let submitted = action_error(action, initial_error);
-    let first = FieldState::new("");
-    let last = FieldState::new("");
-    let email = FieldState::new("");
-    let username = FieldState::new("");
-    let initials = FieldState::new("");
-    let generate_username = RwSignal::new(true);
-    let initials_edited = RwSignal::new(false);
+    let person = PersonFields::new(submitted);
+    let PersonFields {
+        first,
+        last,
+        email,
+        username,
+        generate_username,
+        ..
+    } = person;
     let api_user = RwSignal::new(false);
     let send_welcome = RwSignal::new(true);
-
-    Effect::new(move |_| {
-        let names = (
-            FirstName::parse(&first.value.get()).ok(),
-            LastName::parse(&last.value.get()).ok(),
-        );
-        if let (Some(first), Some(last)) = names {
-            if generate_username.get() {
-                username
-                    .value
-                    .set(Username::from_names(&first, &last).as_ref().to_owned());
-            }
-            if !initials_edited.get_untracked() {
-                initials
-                    .value
-                    .set(Initials::suggest(&first, &last).as_ref().to_owned());
-            }
-        }
-    });
 
     let hints = debounced(move || {
         let (first, last, mail, wanted, generate) = (
@@ -118,36 +101,6 @@ fn AddUserForm(initial_error: Option<AppError>) -> impl IntoView {
     let availability = Signal::derive(move || hints.get().and_then(|h| h.username));
     let similar = Signal::derive(move || hints.get().map(|h| h.similar));
 
-    let first_error = field_error(
-        first,
-        "first_name",
-        |v| FirstName::parse(v).err().map(|e| e.message),
-        submitted,
-    );
-    let last_error = field_error(
-        last,
-        "last_name",
-        |v| LastName::parse(v).err().map(|e| e.message),
-        submitted,
-    );
-    let email_error = field_error(
-        email,
-        "email",
-        |v| Email::parse(v).err().map(|e| e.message),
-        submitted,
-    );
-    let username_error = field_error(
-        username,
-        "username",
-        |v| Username::parse(v).err().map(|e| e.message),
-        submitted,
-    );
-    let initials_error = field_error(
-        initials,
-        "initials",
-        |v| Initials::parse(v).err().map(|e| e.message),
-        submitted,
-    );
     let choose = move |alternative: String| {
         generate_username.set(false);
         username.value.set(alternative);
@@ -160,41 +113,22 @@ fn AddUserForm(initial_error: Option<AppError>) -> impl IntoView {
                 first_name: first.value.get_untracked(),
                 last_name: last.value.get_untracked(),
                 email: email.value.get_untracked(),
-                generate_username: generate_username.get_untracked().then(|| "on".to_owned()),
+                generate_username: person.generate_username_arg(),
                 username: username.value.get_untracked(),
-                initials: initials.value.get_untracked(),
+                initials: person.initials.value.get_untracked(),
                 api_user: api_user.get_untracked().then(|| "on".to_owned()),
                 send_welcome_email: (send_welcome.get_untracked() && !api_user.get_untracked()).then(|| "on".to_owned()),
             }
         >
             <ErrorSummary error=submitted/>
-            <TextField label="First name" name="first_name" state=first error=first_error autocomplete="off"/>
-            <TextField label="Last name" name="last_name" state=last error=last_error autocomplete="off"/>
-            <TextField
-                label="Email"
-                name="email"
-                state=email
-                error=email_error
-                input_type="email"
-                hint="How the person is contacted: their welcome and password emails go here."
+            <NameAndEmailFields
+                fields=person
+                email_hint="How the person is contacted: their welcome and password emails go here."
             />
             <SimilarAccounts similar/>
-            <div class="checkbox">
-                <input type="checkbox" id="generate_username" name="generate_username" value="on" bind:checked=generate_username/>
-                <label for="generate_username">"Create username from name and surname"</label>
-            </div>
-            <TextField
-                label="Username"
-                name="username"
-                state=username
-                error=username_error
-                hint="5 to 30 characters: letters, digits and @ . - _, starting with a letter. Unique across all organisations."
-                readonly=Signal::derive(move || generate_username.get())
-            />
-            <UsernameStatus availability choose/>
-            <div on:input=move |_| initials_edited.set(true)>
-                <TextField label="Initials" name="initials" state=initials error=initials_error hint="1 to 5 letters or digits, unique in your organisation."/>
-            </div>
+            <UsernameAndInitialsFields fields=person>
+                <UsernameStatus availability choose/>
+            </UsernameAndInitialsFields>
             <div class="checkbox">
                 <input type="checkbox" id="api_user" name="api_user" value="on" bind:checked=api_user/>
                 <label for="api_user">"API user"</label>

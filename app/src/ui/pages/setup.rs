@@ -4,15 +4,13 @@
 
 use crate::api::types::SetupLinkInfo;
 use crate::api::{CompleteSetup, setup_link};
-use crate::domain::{
-    Email, FirstName, Initials, LastName, OrganisationName, Password, PasswordContext, Username,
-    password_rules_hint,
-};
+use crate::domain::{OrganisationName, Password, PasswordContext, password_rules_hint};
 use crate::error::AppError;
 use crate::ui::components::form::{
     ErrorSummary, FieldState, ServerForm, SubmitButton, TextField, action_error, field_error,
     mark_hydrated, posted_error,
 };
+use crate::ui::components::person::{NameAndEmailFields, PersonFields, UsernameAndInitialsFields};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -74,35 +72,8 @@ fn SetupForm(token: String, info: SetupLinkInfo, initial_error: Option<AppError>
     let submitted = action_error(action, initial_error);
     let token_arg = token.clone();
     let organisation = FieldState::new("");
-    let first = FieldState::new("");
-    let last = FieldState::new("");
-    let email = FieldState::new("");
-    let username = FieldState::new("");
-    let initials = FieldState::new("");
+    let person = PersonFields::new(submitted);
     let password = FieldState::new("");
-    let generate_username = RwSignal::new(true);
-    let initials_edited = RwSignal::new(false);
-
-    // While the box is ticked the username follows the names, as does the
-    // suggested initials until the person types their own.
-    Effect::new(move |_| {
-        let names = (
-            FirstName::parse(&first.value.get()).ok(),
-            LastName::parse(&last.value.get()).ok(),
-        );
-        if let (Some(first), Some(last)) = names {
-            if generate_username.get() {
-                username
-                    .value
-                    .set(Username::from_names(&first, &last).as_ref().to_owned());
-            }
-            if !initials_edited.get_untracked() {
-                initials
-                    .value
-                    .set(Initials::suggest(&first, &last).as_ref().to_owned());
-            }
-        }
-    });
 
     let organisation_error = field_error(
         organisation,
@@ -110,45 +81,15 @@ fn SetupForm(token: String, info: SetupLinkInfo, initial_error: Option<AppError>
         |v| OrganisationName::parse(v).err().map(|e| e.message),
         submitted,
     );
-    let first_error = field_error(
-        first,
-        "first_name",
-        |v| FirstName::parse(v).err().map(|e| e.message),
-        submitted,
-    );
-    let last_error = field_error(
-        last,
-        "last_name",
-        |v| LastName::parse(v).err().map(|e| e.message),
-        submitted,
-    );
-    let email_error = field_error(
-        email,
-        "email",
-        |v| Email::parse(v).err().map(|e| e.message),
-        submitted,
-    );
-    let username_error = field_error(
-        username,
-        "username",
-        |v| Username::parse(v).err().map(|e| e.message),
-        submitted,
-    );
-    let initials_error = field_error(
-        initials,
-        "initials",
-        |v| Initials::parse(v).err().map(|e| e.message),
-        submitted,
-    );
     let password_error = field_error(
         password,
         "password",
         move |v| {
             let (first, last, user, mail) = (
-                first.value.get_untracked(),
-                last.value.get_untracked(),
-                username.value.get_untracked(),
-                email.value.get_untracked(),
+                person.first.value.get_untracked(),
+                person.last.value.get_untracked(),
+                person.username.value.get_untracked(),
+                person.email.value.get_untracked(),
             );
             let context = PasswordContext {
                 first_name: &first,
@@ -182,12 +123,12 @@ fn SetupForm(token: String, info: SetupLinkInfo, initial_error: Option<AppError>
             args=move || CompleteSetup {
                 token: token_arg.clone(),
                 organisation_name: organisation.value.get_untracked(),
-                first_name: first.value.get_untracked(),
-                last_name: last.value.get_untracked(),
-                email: email.value.get_untracked(),
-                username: username.value.get_untracked(),
-                generate_username: generate_username.get_untracked().then(|| "on".to_owned()),
-                initials: initials.value.get_untracked(),
+                first_name: person.first.value.get_untracked(),
+                last_name: person.last.value.get_untracked(),
+                email: person.email.value.get_untracked(),
+                username: person.username.value.get_untracked(),
+                generate_username: person.generate_username_arg(),
+                initials: person.initials.value.get_untracked(),
                 password: password.value.get_untracked(),
             }
         >
@@ -198,39 +139,8 @@ fn SetupForm(token: String, info: SetupLinkInfo, initial_error: Option<AppError>
             })}
             <fieldset>
                 <legend>"Your account"</legend>
-                <TextField label="First name" name="first_name" state=first error=first_error autocomplete="given-name"/>
-                <TextField label="Last name" name="last_name" state=last error=last_error autocomplete="family-name"/>
-                <TextField
-                    label="Email"
-                    name="email"
-                    state=email
-                    error=email_error
-                    input_type="email"
-                    autocomplete="email"
-                    hint="We send sign-in and password emails to this address."
-                />
-                <div class="checkbox">
-                    <input
-                        type="checkbox"
-                        id="generate_username"
-                        name="generate_username"
-                        value="on"
-                        bind:checked=generate_username
-                    />
-                    <label for="generate_username">"Create username from name and surname"</label>
-                </div>
-                <TextField
-                    label="Username"
-                    name="username"
-                    state=username
-                    error=username_error
-                    autocomplete="username"
-                    hint="5 to 30 characters: letters, digits and @ . - _, starting with a letter."
-                    readonly=Signal::derive(move || generate_username.get())
-                />
-                <div on:input=move |_| initials_edited.set(true)>
-                    <TextField label="Initials" name="initials" state=initials error=initials_error hint="1 to 5 letters or digits."/>
-                </div>
+                <NameAndEmailFields fields=person email_hint="We send sign-in and password emails to this address."/>
+                <UsernameAndInitialsFields fields=person/>
                 <TextField
                     label="Password"
                     name="password"

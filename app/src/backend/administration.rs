@@ -393,7 +393,7 @@ pub async fn update_details(
     if email_changed {
         super::links::revoke_all_for_user(&mut tx, now, user_id).await?;
     }
-    record(
+    audit::record_by(
         &mut tx,
         now,
         admin,
@@ -483,7 +483,7 @@ pub async fn set_active(
         )
     };
     if changed {
-        record(
+        audit::record_by(
             &mut tx,
             now,
             admin,
@@ -496,28 +496,4 @@ pub async fn set_active(
     }
     tx.commit().await?;
     Ok(())
-}
-
-async fn record(
-    conn: &mut sqlx::AnyConnection,
-    now: UnixTime,
-    admin: &SignedIn,
-    user_id: i64,
-    action: Action,
-    detail: String,
-    client_address: &str,
-) -> Result<(), sqlx::Error> {
-    audit::record(
-        conn,
-        now,
-        Entry {
-            action,
-            organisation_id: Some(admin.organisation_id),
-            actor_user_id: Some(admin.user_id),
-            target_user_id: Some(user_id),
-            detail,
-            client_address,
-        },
-    )
-    .await
 }

@@ -100,3 +100,29 @@ where
     .await?;
     Ok(())
 }
+
+/// Records what a signed-in person did to an account of their organisation
+/// (possibly their own).
+pub async fn record_by(
+    conn: &mut sqlx::AnyConnection,
+    now: UnixTime,
+    actor: &super::sessions::SignedIn,
+    target_user_id: i64,
+    action: Action,
+    detail: String,
+    client_address: &str,
+) -> Result<(), sqlx::Error> {
+    record(
+        conn,
+        now,
+        Entry {
+            action,
+            organisation_id: Some(actor.organisation_id),
+            actor_user_id: Some(actor.user_id),
+            target_user_id: Some(target_user_id),
+            detail,
+            client_address,
+        },
+    )
+    .await
+}

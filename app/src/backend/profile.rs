@@ -107,13 +107,14 @@ pub async fn update_names(
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     users::update_own_names(&mut tx, now, me.user_id, &first, &last, &initials).await?;
-    record(
+    audit::record_by(
         &mut tx,
         now,
         me,
+        me.user_id,
         Action::AccountDetailsChanged,
         "by=self".into(),
-        client,
+        &client.address,
     )
     .await?;
     tx.commit().await?;
@@ -269,13 +270,14 @@ pub async fn change_password(
     } else {
         "other_sessions=kept"
     };
-    record(
+    audit::record_by(
         &mut tx,
         now,
         me,
+        me.user_id,
         Action::PasswordChanged,
         detail.into(),
-        client,
+        &client.address,
     )
     .await?;
     tx.commit().await?;
@@ -302,40 +304,18 @@ pub async fn end_session(
     if ended.rows_affected() == 0 {
         return Err(AppError::NotFound("The session".into()));
     }
-    record(
+    audit::record_by(
         &mut tx,
         now,
         me,
+        me.user_id,
         Action::SessionEnded,
         format!("session={session_id}"),
-        client,
+        &client.address,
     )
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-async fn record(
-    conn: &mut sqlx::AnyConnection,
-    now: UnixTime,
-    me: &SignedIn,
-    action: Action,
-    detail: String,
-    client: &ClientInfo,
-) -> Result<(), sqlx::Error> {
-    audit::record(
-        conn,
-        now,
-        Entry {
-            action,
-            organisation_id: Some(me.organisation_id),
-            actor_user_id: Some(me.user_id),
-            target_user_id: Some(me.user_id),
-            detail,
-            client_address: &client.address,
-        },
-    )
-    .await
 }
 
 #[cfg(test)]

@@ -6,6 +6,9 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$REPO_ROOT"
 started=$(date +%s)
+# The build directory is shared by every clone (CI clones afresh each time);
+# incremental caches would pile up per clone path, so the checks build without them.
+export CARGO_INCREMENTAL=0
 
 step "Installing missing build tools"
 scripts/install-tools.sh

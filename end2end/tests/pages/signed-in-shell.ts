@@ -16,6 +16,8 @@ export class SignedInShell {
   readonly header: Locator;
   readonly mainNavigation: Locator;
   readonly homeLink: Locator;
+  /** Only for those who may view users. */
+  readonly usersLink: Locator;
   readonly myProfileLink: Locator;
   readonly signOutButton: Locator;
   readonly myProfileHeading: Locator;
@@ -25,6 +27,7 @@ export class SignedInShell {
     this.header = page.getByRole('banner');
     this.mainNavigation = page.getByRole('navigation', { name: 'Main' });
     this.homeLink = this.mainNavigation.getByRole('link', { name: 'Home', exact: true });
+    this.usersLink = this.mainNavigation.getByRole('link', { name: 'Users', exact: true });
     this.myProfileLink = this.mainNavigation.getByRole('link', { name: 'My profile', exact: true });
     this.signOutButton = this.header.getByRole('button', { name: 'Sign out' });
     this.myProfileHeading = page.getByRole('heading', { level: 1, name: 'My profile' });

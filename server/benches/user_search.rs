@@ -34,6 +34,10 @@ struct Options {
     queries: usize,
     scans: usize,
     keep: bool,
+    explain: bool,
+    /// An already seeded SQLite file / PostgreSQL database (from `--keep`).
+    sqlite_file: Option<String>,
+    postgres_database: Option<String>,
 }
 
 fn options() -> Result<Options, Error> {
@@ -44,6 +48,9 @@ fn options() -> Result<Options, Error> {
         queries: 200,
         scans: 10,
         keep: false,
+        explain: false,
+        sqlite_file: None,
+        postgres_database: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -62,6 +69,9 @@ fn options() -> Result<Options, Error> {
             "--queries" => options.queries = value()?.parse()?,
             "--scans" => options.scans = value()?.parse()?,
             "--keep" => options.keep = true,
+            "--explain" => options.explain = true,
+            "--sqlite-file" => options.sqlite_file = Some(value()?),
+            "--postgres-database" => options.postgres_database = Some(value()?),
             // cargo bench passes --bench to every bench target.
             "--bench" => {}
             other => return Err(format!("unknown argument {other}").into()),
@@ -82,9 +92,12 @@ async fn main() -> Result<(), Error> {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir()?;
-                let path = dir.path().join("bench.db");
+                let path = match &options.sqlite_file {
+                    Some(file) => std::path::PathBuf::from(file),
+                    None => dir.path().join("bench.db"),
+                };
                 let db = Db::connect(&format!("sqlite://{}?mode=rwc", path.display())).await?;
-                run(&db, &options, &people).await?;
+                run(&db, &options, &people, options.sqlite_file.is_none()).await?;
                 db.pool.close().await;
                 if options.keep {
                     println!("kept {}", path.display());
@@ -94,18 +107,24 @@ async fn main() -> Result<(), Error> {
             Backend::Postgres => {
                 let admin = std::env::var("GATEHOUSE_BENCH_POSTGRES_URL")
                     .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-                let name = format!("gatehouse_bench_{}", std::process::id());
+                let fresh = options.postgres_database.is_none();
+                let name = options
+                    .postgres_database
+                    .clone()
+                    .unwrap_or_else(|| format!("gatehouse_bench_{}", std::process::id()));
                 let admin_db = Db::connect(&admin).await?;
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&admin_db.pool)
-                    .await?;
+                if fresh {
+                    sqlx::query(&format!("CREATE DATABASE {name}"))
+                        .execute(&admin_db.pool)
+                        .await?;
+                }
                 let base = admin
                     .rsplit_once('/')
                     .map_or(admin.as_str(), |(base, _)| base);
                 let db = Db::connect(&format!("{base}/{name}")).await?;
-                let outcome = run(&db, &options, &people).await;
+                let outcome = run(&db, &options, &people, fresh).await;
                 db.pool.close().await;
-                if options.keep {
+                if options.keep || !fresh {
                     println!("kept database {name}");
                 } else {
                     sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
@@ -119,24 +138,26 @@ async fn main() -> Result<(), Error> {
     Ok(())
 }
 
-async fn run(db: &Db, options: &Options, people: &People) -> Result<(), Error> {
+async fn run(db: &Db, options: &Options, people: &People, fresh: bool) -> Result<(), Error> {
     let label = match db.backend {
         Backend::Sqlite => "SQLite",
         Backend::Postgres => "PostgreSQL",
     };
     db.migrate().await?;
-    let started = Instant::now();
-    seed(db, people).await?;
-    if db.backend == Backend::Postgres {
-        // What autovacuum does shortly after a bulk load.
-        sqlx::query("VACUUM ANALYZE users")
-            .execute(&db.pool)
-            .await?;
+    if fresh {
+        let started = Instant::now();
+        seed(db, people).await?;
+        if db.backend == Backend::Postgres {
+            // What autovacuum does shortly after a bulk load.
+            sqlx::query("VACUUM ANALYZE users")
+                .execute(&db.pool)
+                .await?;
+        }
+        println!(
+            "{label}: seeded in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
     }
-    println!(
-        "{label}: seeded in {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
 
     let mut rng = Rng(7);
     let organisations = options.organisations as i64;
@@ -160,6 +181,17 @@ async fn run(db: &Db, options: &Options, people: &People) -> Result<(), Error> {
                 )
             })
             .collect();
+        if options.explain {
+            let (organisation, text) = &questions[0];
+            let mut conn = db.pool.acquire().await?;
+            let plans = app::backend::search::query_plans(
+                &mut conn,
+                db.backend,
+                &query(*organisation, text),
+            )
+            .await?;
+            println!("plan for {text:?}:\n  {}", plans.join("\n  "));
+        }
         // Warm-up, then the timed run.
         for (organisation, text) in questions.iter().take(20) {
             search(db, *organisation, text).await?;
@@ -223,21 +255,21 @@ async fn search(
     organisation_id: i64,
     text: &str,
 ) -> Result<app::backend::search::UserPage, sqlx::Error> {
-    search_users(
-        db,
-        &UserQuery {
-            organisation_id,
-            text: text.to_owned(),
-            state: None,
-            kind: None,
-            sort: SortKey::LastName,
-            descending: false,
-            after: None,
-            limit: PAGE,
-            now: NOW,
-        },
-    )
-    .await
+    search_users(db, &query(organisation_id, text)).await
+}
+
+fn query(organisation_id: i64, text: &str) -> UserQuery {
+    UserQuery {
+        organisation_id,
+        text: text.to_owned(),
+        state: None,
+        kind: None,
+        sort: SortKey::LastName,
+        descending: false,
+        after: None,
+        limit: PAGE,
+        now: NOW,
+    }
 }
 
 /// The same question without the search indexes: a page and a capped count
@@ -483,7 +515,15 @@ fn base36(mut n: u32) -> String {
 /// Multi-row INSERTs of 1,000 rows in transactions of 50,000, with the
 /// migrations' indexes and triggers in place.
 async fn seed(db: &Db, people: &People) -> Result<(), Error> {
-    let mut tx = db.begin_write().await?;
+    use sqlx::Acquire;
+    let mut conn = db.pool.acquire().await?;
+    if db.backend == Backend::Sqlite {
+        // A page cache big enough for the indexes while loading (1 GiB).
+        sqlx::query("PRAGMA cache_size = -1048576")
+            .execute(&mut *conn)
+            .await?;
+    }
+    let mut tx = conn.begin().await?;
     for organisation in 1..=people.organisations {
         sqlx::query("INSERT INTO organisations (name, created_at) VALUES ($1, $2)")
             .bind(format!("Organisation {organisation}"))
@@ -496,7 +536,7 @@ async fn seed(db: &Db, people: &People) -> Result<(), Error> {
     const COLUMNS: usize = 15;
     let batch = 1000;
     for (n, chunk) in people.rows.chunks(50_000).enumerate() {
-        let mut tx = db.begin_write().await?;
+        let mut tx = conn.begin().await?;
         for rows in chunk.chunks(batch) {
             let values: Vec<String> = (0..rows.len())
                 .map(|r| {

@@ -411,7 +411,7 @@ impl Sql {
     }
 }
 
-/// An open welcome link of the account `users_id` (a column reference): not
+/// An open welcome link of the account `user_id` (a column reference): not
 /// used, not revoked, not expired (`one_time_links_open_welcome`).
 fn open_welcome_link(sql: &mut Sql, user_id: &str, now: UnixTime) -> String {
     let now = sql.int(now);

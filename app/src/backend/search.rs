@@ -653,7 +653,7 @@ mod tests {
 
     #[test]
     fn search_text_becomes_words_of_search_keys() {
-        assert_eq!(words("  Siân   O’Brien "), ["sian", "o’brien"]);
+        assert_eq!(words("  Siân   O’Brien "), ["sian", "obrien"]);
         assert_eq!(words("a\u{0}b"), ["a", "b"]);
         assert!(words(" \t ").is_empty());
         assert_eq!(words(&"x ".repeat(50)).len(), MAX_WORDS);

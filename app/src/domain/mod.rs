@@ -115,9 +115,10 @@ fn char_count(text: &str) -> usize {
 }
 
 /// The form of a name, username or email that search compares: lower-cased,
-/// accents removed ("Siân" → "sian"), so people find what they type.
+/// accents and apostrophes removed ("Siân O’Brien" → "sian obrien"), so
+/// people find what they type, whichever apostrophe they type.
 pub fn search_key(text: &str) -> String {
-    fold_to_ascii(text)
+    fold_to_ascii(text).replace(['\'', '’'], "")
 }
 
 /// Lower-cases `text` and folds Latin letters to ASCII: compatibility decomposition
@@ -215,6 +216,13 @@ mod tests {
         let json = serde_json::to_string(&error).expect("serialises");
         let back: FieldError = serde_json::from_str(&json).expect("deserialises");
         assert_eq!(back, error);
+    }
+
+    #[test]
+    fn search_keys_drop_accents_case_and_apostrophes() {
+        assert_eq!(search_key("Siân O’Brien"), "sian obrien");
+        assert_eq!(search_key("O'Brien"), "obrien");
+        assert_eq!(search_key("Jean-Luc"), "jean-luc");
     }
 
     #[test]

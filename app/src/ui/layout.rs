@@ -1,6 +1,6 @@
 //! The signed-in shell: header with navigation, the person's name and
-//! sign-out. It asks the server who is signed in on every navigation, so an
-//! ended session is noticed at the next click.
+//! sign-out. Every page is a server render (islands mode has no client-side
+//! navigation), so who is signed in is checked on every click.
 
 use crate::api::types::CurrentUser;
 use crate::api::{SignOut, whoami};
@@ -14,7 +14,7 @@ use leptos_router::hooks::use_location;
 #[component]
 pub fn SignedInLayout() -> impl IntoView {
     let location = use_location();
-    let user = Resource::new(move || location.pathname.get(), |_| whoami());
+    let user = Resource::new(|| (), |_| whoami());
     view! {
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -6,6 +6,7 @@ use crate::api::types::CurrentUser;
 use crate::api::{SignOut, whoami};
 use crate::domain::Permission;
 use crate::error::AppError;
+use crate::ui::components::card::CardPage;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
@@ -69,13 +70,13 @@ fn Shell(user: CurrentUser) -> impl IntoView {
 #[component]
 pub fn ErrorPage(error: AppError) -> impl IntoView {
     view! {
-        <main id="main" class="auth-page">
-            <div class="card" role="alert">
+        <CardPage>
+            <div role="alert">
                 <h1>"Something went wrong"</h1>
                 <p>{error.to_string()}</p>
                 <p><a href="/">"Try again"</a></p>
             </div>
-        </main>
+        </CardPage>
     }
 }
 

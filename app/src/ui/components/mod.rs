@@ -1,2 +1,3 @@
+pub mod card;
 pub mod form;
 pub mod person;

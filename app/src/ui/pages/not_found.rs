@@ -1,3 +1,4 @@
+use crate::ui::components::card::CardPage;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -9,12 +10,10 @@ pub fn NotFoundPage() -> impl IntoView {
     }
     view! {
         <Title text="Page not found"/>
-        <main id="main" class="auth-page">
-            <div class="card">
-                <h1>"Page not found"</h1>
-                <p>"If you typed the address, check it is correct. If you followed a link, it may be out of date."</p>
-                <p><a href="/">"Go to the start page"</a></p>
-            </div>
-        </main>
+        <CardPage>
+            <h1>"Page not found"</h1>
+            <p>"If you typed the address, check it is correct. If you followed a link, it may be out of date."</p>
+            <p><a href="/">"Go to the start page"</a></p>
+        </CardPage>
     }
 }

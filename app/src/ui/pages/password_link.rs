@@ -5,6 +5,7 @@ use crate::api::onboarding::{ChoosePassword, ForgottenPassword, password_link};
 use crate::api::types::PasswordLinkInfo;
 use crate::domain::{Password, PasswordContext, password_rules_hint};
 use crate::error::AppError;
+use crate::ui::components::card::{CardPage, LinkPage};
 use crate::ui::components::form::{
     ErrorSummary, FieldState, PlainField, ServerForm, SubmitButton, TextField, action_error,
     field_error, mark_hydrated, posted_error,
@@ -12,36 +13,18 @@ use crate::ui::components::form::{
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn PasswordLinkPage() -> impl IntoView {
-    let token = use_params_map().with_untracked(|p| p.get("token").unwrap_or_default());
-    let link = Resource::new(
-        {
-            let token = token.clone();
-            move || token.clone()
-        },
-        password_link,
-    );
-    view! {
-        <main id="main" class="auth-page">
-            <div class="card wide">
-                <p class="brand">"Gatehouse"</p>
-                <Suspense fallback=|| view! { <p class="loading" role="status">"Checking your link…"</p> }>
-                    {move || {
-                        let token = token.clone();
-                        Suspend::new(async move {
-                            match link.await {
-                                Ok(info) => view! { <ChoosePasswordForm token info initial_error={posted_error::<ChoosePassword>()} /> }.into_any(),
-                                Err(AppError::LinkExpired) => view! { <LinkExpired/> }.into_any(),
-                                Err(error) => view! { <p role="alert">{error.to_string()}</p> }.into_any(),
-                            }
-                        })
-                    }}
-                </Suspense>
-            </div>
-        </main>
+    view! { <LinkPage look_up=password_link show=show_password_link wide=true/> }
+}
+
+fn show_password_link(token: String, link: Result<PasswordLinkInfo, AppError>) -> AnyView {
+    match link {
+        Ok(info) => view! { <ChoosePasswordForm token info initial_error={posted_error::<ChoosePassword>()} /> }.into_any(),
+        Err(AppError::LinkExpired) => view! { <LinkExpired/> }.into_any(),
+        Err(error) => view! { <p role="alert">{error.to_string()}</p> }.into_any(),
     }
 }
 
@@ -130,9 +113,7 @@ pub fn ForgottenPasswordPage() -> impl IntoView {
     let sent = use_query_map().with_untracked(|q| q.get("sent").is_some());
     view! {
         <Title text="Forgotten password"/>
-        <main id="main" class="auth-page">
-            <div class="card">
-                <p class="brand">"Gatehouse"</p>
+        <CardPage>
                 <h1>"Forgotten password"</h1>
                 {if sent {
                     view! {
@@ -148,8 +129,7 @@ pub fn ForgottenPasswordPage() -> impl IntoView {
                         <ForgottenPasswordForm/>
                     }.into_any()
                 }}
-            </div>
-        </main>
+        </CardPage>
     }
 }
 

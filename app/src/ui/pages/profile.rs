@@ -9,12 +9,13 @@ use crate::api::profile::{
 use crate::api::types::MyProfile;
 use crate::domain::password_rules_hint;
 use crate::error::AppError;
+use crate::ui::components::card::LinkPage;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
 use crate::ui::layout::ErrorPanel;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
@@ -187,43 +188,31 @@ fn MySessions(me: MyProfile) -> impl IntoView {
 /// The page an email-change link opens: confirming is a POST.
 #[component]
 pub fn ConfirmEmailPage() -> impl IntoView {
-    let token = use_params_map().with_untracked(|p| p.get("token").unwrap_or_default());
-    let link = Resource::new(
-        {
-            let token = token.clone();
-            move || token.clone()
-        },
-        email_change_link,
-    );
-    let action = ServerAction::<ConfirmEmail>::new();
     view! {
         <Title text="Confirm your new email address"/>
-        <main id="main" class="auth-page">
-            <div class="card">
-                <p class="brand">"Gatehouse"</p>
-                <Suspense fallback=|| view! { <p class="loading" role="status">"Checking your link…"</p> }>
-                    {move || {
-                        let token = token.clone();
-                        Suspend::new(async move {
-                            match link.await {
-                                Ok(address) => view! {
-                                    <h1>"Confirm your new email address"</h1>
-                                    <p>"Use " <strong>{address}</strong> " for your account from now on?"</p>
-                                    <ActionForm action=action>
-                                        <input type="hidden" name="token" value=token/>
-                                        <button type="submit" class="button primary">"Confirm"</button>
-                                    </ActionForm>
-                                }.into_any(),
-                                Err(AppError::LinkExpired) => view! {
-                                    <h1>"This link has expired or has already been used"</h1>
-                                    <p>"Ask for a new link on " <a href="/profile">"My profile"</a> "."</p>
-                                }.into_any(),
-                                Err(error) => view! { <p role="alert">{error.to_string()}</p> }.into_any(),
-                            }
-                        })
-                    }}
-                </Suspense>
-            </div>
-        </main>
+        <LinkPage look_up=email_change_link show=show_email_change/>
+    }
+}
+
+fn show_email_change(token: String, link: Result<String, AppError>) -> AnyView {
+    match link {
+        Ok(address) => {
+            let action = ServerAction::<ConfirmEmail>::new();
+            view! {
+                <h1>"Confirm your new email address"</h1>
+                <p>"Use " <strong>{address}</strong> " for your account from now on?"</p>
+                <ActionForm action=action>
+                    <input type="hidden" name="token" value=token/>
+                    <button type="submit" class="button primary">"Confirm"</button>
+                </ActionForm>
+            }
+            .into_any()
+        }
+        Err(AppError::LinkExpired) => view! {
+            <h1>"This link has expired or has already been used"</h1>
+            <p>"Ask for a new link on " <a href="/profile">"My profile"</a> "."</p>
+        }
+        .into_any(),
+        Err(error) => view! { <p role="alert">{error.to_string()}</p> }.into_any(),
     }
 }

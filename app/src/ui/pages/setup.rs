@@ -6,6 +6,7 @@ use crate::api::types::SetupLinkInfo;
 use crate::api::{CompleteSetup, setup_link};
 use crate::domain::{OrganisationName, Password, PasswordContext, password_rules_hint};
 use crate::error::AppError;
+use crate::ui::components::card::LinkPage;
 use crate::ui::components::form::{
     ErrorSummary, FieldState, ServerForm, SubmitButton, TextField, action_error, field_error,
     mark_hydrated, posted_error,
@@ -13,44 +14,27 @@ use crate::ui::components::form::{
 use crate::ui::components::person::{NameAndEmailFields, PersonFields, UsernameAndInitialsFields};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn SetupPage() -> impl IntoView {
-    let token = use_params_map().with_untracked(|p| p.get("token").unwrap_or_default());
-    let link = Resource::new(
-        {
-            let token = token.clone();
-            move || token.clone()
-        },
-        setup_link,
-    );
     view! {
         <Title text="Set up Gatehouse"/>
-        <main id="main" class="auth-page">
-            <div class="card wide">
-                <p class="brand">"Gatehouse"</p>
-                <Suspense fallback=|| view! { <p class="loading" role="status">"Checking your link…"</p> }>
-                    {move || {
-                        let token = token.clone();
-                        Suspend::new(async move {
-                            match link.await {
-                                Ok(info) => {
-                                    view! { <SetupForm token info initial_error={posted_error::<CompleteSetup>()} /> }
-                                        .into_any()
-                                }
-                                Err(AppError::LinkExpired) => view! { <ExpiredLink/> }.into_any(),
-                                Err(other) => view! {
-                                    <h1>"Set up Gatehouse"</h1>
-                                    <p role="alert" class="error-summary">{other.to_string()}</p>
-                                }
-                                .into_any(),
-                            }
-                        })
-                    }}
-                </Suspense>
-            </div>
-        </main>
+        <LinkPage look_up=setup_link show=show_setup wide=true/>
+    }
+}
+
+fn show_setup(token: String, link: Result<SetupLinkInfo, AppError>) -> AnyView {
+    match link {
+        Ok(info) => {
+            view! { <SetupForm token info initial_error={posted_error::<CompleteSetup>()} /> }
+                .into_any()
+        }
+        Err(AppError::LinkExpired) => view! { <ExpiredLink/> }.into_any(),
+        Err(other) => view! {
+            <h1>"Set up Gatehouse"</h1>
+            <p role="alert" class="error-summary">{other.to_string()}</p>
+        }
+        .into_any(),
     }
 }
 

@@ -1,4 +1,5 @@
 use crate::api::SignIn;
+use crate::ui::components::card::CardPage;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -15,9 +16,7 @@ pub fn SignInPage() -> impl IntoView {
     let error = posted_error::<SignIn>();
     view! {
         <Title text="Sign in"/>
-        <main id="main" class="auth-page">
-            <div class="card">
-                <p class="brand">"Gatehouse"</p>
+        <CardPage>
                 <h1>"Sign in"</h1>
                 <ActionForm action=action attr:novalidate=true>
                     <ErrorSummary error=Signal::stored(error.clone())/>
@@ -27,7 +26,6 @@ pub fn SignInPage() -> impl IntoView {
                     <button type="submit" class="button primary">"Sign in"</button>
                 </ActionForm>
                 <p><a href="/forgotten-password">"Forgotten your password?"</a></p>
-            </div>
-        </main>
+        </CardPage>
     }
 }

@@ -23,9 +23,24 @@ pub fn load(config_file: Option<&Path>) -> Result<CheckedSettings, String> {
         }
         None => {}
     }
+    // Only variables that name a setting: others that share the prefix (the
+    // scripts' GATEHOUSE_TOOLS_DIR, the tests' GATEHOUSE_TEST_POSTGRES_URL)
+    // are not settings and must not stop start-up.
+    let names = setting_names();
     let settings: Settings = figment
-        .merge(Env::prefixed("GATEHOUSE_").ignore(&["config"]))
+        .merge(
+            Env::prefixed("GATEHOUSE_")
+                .filter(move |key| names.iter().any(|name| key == name.as_str())),
+        )
         .extract()
         .map_err(|e| format!("invalid setting: {e}"))?;
     settings.check().map_err(|e| e.to_string())
+}
+
+/// The names of every setting, as the defaults serialise them.
+fn setting_names() -> Vec<String> {
+    match serde_json::to_value(Settings::default()) {
+        Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
 }

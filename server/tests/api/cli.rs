@@ -73,6 +73,22 @@ fn a_bad_setting_stops_start_up_naming_the_setting() {
 }
 
 #[test]
+fn other_variables_sharing_the_prefix_do_not_stop_start_up() {
+    let dir = tempfile::tempdir().expect("dir");
+    let output = gatehouse(dir.path())
+        .env("GATEHOUSE_TOOLS_DIR", "/somewhere")
+        .env("GATEHOUSE_TEST_POSTGRES_URL", "postgres://elsewhere")
+        .arg("migrate")
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
 fn a_settings_file_is_read_and_the_environment_wins() {
     let dir = tempfile::tempdir().expect("dir");
     let file = dir.path().join("settings.toml");

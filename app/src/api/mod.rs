@@ -43,41 +43,27 @@ pub async fn sign_in(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    {
-        let state = context::state()?;
-        let login = Login::parse(&login)?;
-        if password.is_empty() {
-            return Err(AppError::field("password", "Enter your password"));
-        }
-        let previous = context::signed_in().ok();
-        let token = signing::sign_in(&state, &login, &password, &context::client()?).await?;
-        // A session that was open in this browser gives way to the new one.
-        if let Some(previous) = previous {
-            sessions::end(
-                &state.db,
-                state.now(),
-                previous.session_id,
-                "replaced_by_sign_in",
-            )
-            .await?;
-        }
-        context::set_cookie(sessions::session_cookie(&state.settings, token));
-        leptos_axum::redirect(&safe_next(next.as_deref()));
-        Ok(())
+    let state = context::state()?;
+    let login = Login::parse(&login)?;
+    if password.is_empty() {
+        return Err(AppError::field("password", "Enter your password"));
     }
+    let previous = context::signed_in().ok();
+    let token = signing::sign_in(&state, &login, &password, &context::client()?).await?;
+    context::replace_session(&state, previous, token).await?;
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
 }
 
 #[server(prefix = "/fn", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    {
-        let state = context::state()?;
-        if let Ok(session) = context::signed_in() {
-            signing::sign_out(&state, &session, &context::client()?).await?;
-        }
-        context::set_cookie(sessions::clearing_cookie(&state.settings));
-        leptos_axum::redirect("/sign-in");
-        Ok(())
+    let state = context::state()?;
+    if let Ok(session) = context::signed_in() {
+        signing::sign_out(&state, &session, &context::client()?).await?;
     }
+    context::set_cookie(sessions::clearing_cookie(&state.settings));
+    leptos_axum::redirect("/sign-in");
+    Ok(())
 }
 
 /// What a setup link will do; opening the page consumes nothing.
@@ -98,26 +84,25 @@ pub async fn complete_setup(
     initials: String,
     password: String,
 ) -> Result<(), AppError> {
-    {
-        let state = context::state()?;
-        let client = context::client()?;
-        let form = types::SetupForm {
-            organisation_name,
-            first_name,
-            last_name,
-            email,
-            username,
-            generate_username: generate_username.is_some(),
-            initials,
-            password,
-        };
-        let user_id = setup::complete(&state, &token, &form, &client.address).await?;
-        let session =
-            sessions::start(&state.db, &state.settings, state.now(), user_id, &client).await?;
-        context::set_cookie(sessions::session_cookie(&state.settings, session));
-        leptos_axum::redirect("/");
-        Ok(())
-    }
+    let state = context::state()?;
+    let client = context::client()?;
+    let form = types::SetupForm {
+        organisation_name,
+        first_name,
+        last_name,
+        email,
+        username,
+        generate_username: generate_username.is_some(),
+        initials,
+        password,
+    };
+    let previous = context::signed_in().ok();
+    let user_id = setup::complete(&state, &token, &form, &client.address).await?;
+    let session =
+        sessions::start(&state.db, &state.settings, state.now(), user_id, &client).await?;
+    context::replace_session(&state, previous, session).await?;
+    leptos_axum::redirect("/");
+    Ok(())
 }
 
 /// Only same-site paths: `/users`, never `//evil.example` or `https://…`.

@@ -10,64 +10,47 @@ use leptos::prelude::*;
 /// What a welcome or set-password link is for. Opening it consumes nothing.
 #[server(prefix = "/fn", endpoint = "password_link")]
 pub async fn password_link(token: String) -> Result<PasswordLinkInfo, AppError> {
-    {
-        let link = onboarding::password_link(&context::state()?, &token).await?;
-        let account = link.account;
-        Ok(PasswordLinkInfo {
-            is_welcome: link.is_welcome,
-            first_name: account.first_name,
-            last_name: account.last_name,
-            username: account.username,
-            email: account.email,
-            organisation_name: account.organisation_name,
-        })
-    }
+    let link = onboarding::password_link(&context::state()?, &token).await?;
+    let account = link.account;
+    Ok(PasswordLinkInfo {
+        is_welcome: link.is_welcome,
+        first_name: account.first_name,
+        last_name: account.last_name,
+        username: account.username,
+        email: account.email,
+        organisation_name: account.organisation_name,
+    })
 }
 
 /// Sets the password from a link (activating a pending account) and signs
 /// the person in.
 #[server(prefix = "/fn", endpoint = "choose_password")]
 pub async fn choose_password(token: String, password: String) -> Result<(), AppError> {
-    {
-        let state = context::state()?;
-        let client = context::client()?;
-        let previous = context::signed_in().ok();
-        let user_id =
-            onboarding::complete_password_link(&state, &token, &password, &client.address).await?;
-        let session =
-            sessions::start(&state.db, &state.settings, state.now(), user_id, &client).await?;
-        // As at sign-in: a session this browser had (perhaps someone
-        // else's) gives way to the new one rather than living on unseen.
-        if let Some(previous) = previous {
-            sessions::end(
-                &state.db,
-                state.now(),
-                previous.session_id,
-                "replaced_by_sign_in",
-            )
-            .await?;
-        }
-        context::set_cookie(sessions::session_cookie(&state.settings, session));
-        leptos_axum::redirect("/");
-        Ok(())
-    }
+    let state = context::state()?;
+    let client = context::client()?;
+    let previous = context::signed_in().ok();
+    let user_id =
+        onboarding::complete_password_link(&state, &token, &password, &client.address).await?;
+    let session =
+        sessions::start(&state.db, &state.settings, state.now(), user_id, &client).await?;
+    context::replace_session(&state, previous, session).await?;
+    leptos_axum::redirect("/");
+    Ok(())
 }
 
 /// Forgotten password. Answers the same, after the same time, whether or not
 /// an account matches; throttled per address and per client.
 #[server(prefix = "/fn", endpoint = "forgotten_password")]
 pub async fn forgotten_password(login: String) -> Result<(), AppError> {
-    {
-        let login = crate::domain::Login::parse(&login)?;
-        let started = tokio::time::Instant::now();
-        let state = context::state()?;
-        let client = context::client()?;
-        let outcome =
-            onboarding::forgotten_password(&state, &login.normalized(), &client.address).await;
-        // Whatever happened, answer after the same time.
-        tokio::time::sleep_until(started + onboarding::FORGOTTEN_PASSWORD_ANSWER_TIME).await;
-        outcome?;
-        leptos_axum::redirect("/forgotten-password?sent=1");
-        Ok(())
-    }
+    let login = crate::domain::Login::parse(&login)?;
+    let started = tokio::time::Instant::now();
+    let state = context::state()?;
+    let client = context::client()?;
+    let outcome =
+        onboarding::forgotten_password(&state, &login.normalized(), &client.address).await;
+    // Whatever happened, answer after the same time.
+    tokio::time::sleep_until(started + onboarding::FORGOTTEN_PASSWORD_ANSWER_TIME).await;
+    outcome?;
+    leptos_axum::redirect("/forgotten-password?sent=1");
+    Ok(())
 }

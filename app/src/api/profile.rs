@@ -17,30 +17,26 @@ pub async fn update_my_details(
     last_name: String,
     initials: String,
 ) -> Result<(), AppError> {
-    {
-        let me = context::signed_in()?;
-        my::update_names(
-            &context::state()?,
-            &me,
-            &first_name,
-            &last_name,
-            &initials,
-            &context::client()?,
-        )
-        .await?;
-        leptos_axum::redirect("/profile?saved=details");
-        Ok(())
-    }
+    let me = context::signed_in()?;
+    my::update_names(
+        &context::state()?,
+        &me,
+        &first_name,
+        &last_name,
+        &initials,
+        &context::client()?,
+    )
+    .await?;
+    leptos_axum::redirect("/profile?saved=details");
+    Ok(())
 }
 
 #[server(prefix = "/fn", endpoint = "change_my_email")]
 pub async fn change_my_email(email: String) -> Result<(), AppError> {
-    {
-        let me = context::signed_in()?;
-        my::request_email_change(&context::state()?, &me, &email, &context::client()?).await?;
-        leptos_axum::redirect("/profile?saved=email");
-        Ok(())
-    }
+    let me = context::signed_in()?;
+    my::request_email_change(&context::state()?, &me, &email, &context::client()?).await?;
+    leptos_axum::redirect("/profile?saved=email");
+    Ok(())
 }
 
 #[server(prefix = "/fn", endpoint = "email_change_link")]
@@ -50,11 +46,9 @@ pub async fn email_change_link(token: String) -> Result<String, AppError> {
 
 #[server(prefix = "/fn", endpoint = "confirm_email")]
 pub async fn confirm_email(token: String) -> Result<(), AppError> {
-    {
-        my::confirm_email_change(&context::state()?, &token, &context::client()?.address).await?;
-        leptos_axum::redirect("/profile?saved=email_confirmed");
-        Ok(())
-    }
+    my::confirm_email_change(&context::state()?, &token, &context::client()?.address).await?;
+    leptos_axum::redirect("/profile?saved=email_confirmed");
+    Ok(())
 }
 
 #[server(prefix = "/fn", endpoint = "change_my_password")]
@@ -63,32 +57,28 @@ pub async fn change_my_password(
     new_password: String,
     #[server(default)] end_other_sessions: Option<String>,
 ) -> Result<(), AppError> {
-    {
-        let me = context::signed_in()?;
-        my::change_password(
-            &context::state()?,
-            &me,
-            &current_password,
-            &new_password,
-            end_other_sessions.is_some(),
-            &context::client()?,
-        )
-        .await?;
-        leptos_axum::redirect("/profile?saved=password");
-        Ok(())
-    }
+    let me = context::signed_in()?;
+    my::change_password(
+        &context::state()?,
+        &me,
+        &current_password,
+        &new_password,
+        end_other_sessions.is_some(),
+        &context::client()?,
+    )
+    .await?;
+    leptos_axum::redirect("/profile?saved=password");
+    Ok(())
 }
 
 #[server(prefix = "/fn", endpoint = "end_my_session")]
 pub async fn end_my_session(id: i64) -> Result<(), AppError> {
-    {
-        let me = context::signed_in()?;
-        my::end_session(&context::state()?, &me, id, &context::client()?).await?;
-        leptos_axum::redirect(if id == me.session_id {
-            "/sign-in"
-        } else {
-            "/profile?saved=session"
-        });
-        Ok(())
-    }
+    let me = context::signed_in()?;
+    my::end_session(&context::state()?, &me, id, &context::client()?).await?;
+    leptos_axum::redirect(if id == me.session_id {
+        "/sign-in"
+    } else {
+        "/profile?saved=session"
+    });
+    Ok(())
 }

@@ -24,28 +24,25 @@ pub async fn add_user_hints(
     username: String,
     generate_username: bool,
 ) -> Result<NewUserHints, AppError> {
-    {
-        let admin = context::require(Permission::UsersManage).await?;
-        let state = context::state()?;
-        let username = if username.is_empty() && !generate_username {
-            None
-        } else {
-            Some(
-                administration::check_username(
-                    &state,
-                    &first_name,
-                    &last_name,
-                    &username,
-                    generate_username,
-                )
-                .await?,
+    let admin = context::require(Permission::UsersManage).await?;
+    let state = context::state()?;
+    let username = if username.is_empty() && !generate_username {
+        None
+    } else {
+        Some(
+            administration::check_username(
+                &state,
+                &first_name,
+                &last_name,
+                &username,
+                generate_username,
             )
-        };
-        let similar =
-            administration::similar_accounts(&state, &admin, &first_name, &last_name, &email)
-                .await?;
-        Ok(NewUserHints { username, similar })
-    }
+            .await?,
+        )
+    };
+    let similar =
+        administration::similar_accounts(&state, &admin, &first_name, &last_name, &email).await?;
+    Ok(NewUserHints { username, similar })
 }
 
 #[server(prefix = "/fn", endpoint = "add_user")]
@@ -59,41 +56,37 @@ pub async fn add_user(
     #[server(default)] api_user: Option<String>,
     #[server(default)] send_welcome_email: Option<String>,
 ) -> Result<(), AppError> {
-    {
-        let admin = context::require(Permission::UsersManage).await?;
-        let form = AddUserForm {
-            first_name,
-            last_name,
-            email,
-            generate_username: generate_username.is_some(),
-            username,
-            initials,
-            api_user: api_user.is_some(),
-            send_welcome_email: send_welcome_email.is_some(),
-        };
-        let id = administration::add_user(
-            &context::state()?,
-            &admin,
-            &form,
-            &context::client()?.address,
-        )
-        .await?;
-        leptos_axum::redirect(&format!("/users/{id}"));
-        Ok(())
-    }
+    let admin = context::require(Permission::UsersManage).await?;
+    let form = AddUserForm {
+        first_name,
+        last_name,
+        email,
+        generate_username: generate_username.is_some(),
+        username,
+        initials,
+        api_user: api_user.is_some(),
+        send_welcome_email: send_welcome_email.is_some(),
+    };
+    let id = administration::add_user(
+        &context::state()?,
+        &admin,
+        &form,
+        &context::client()?.address,
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/users/{id}"));
+    Ok(())
 }
 
 #[server(prefix = "/fn", endpoint = "user")]
 pub async fn user(id: i64) -> Result<UserDetail, AppError> {
-    {
-        let admin = context::require(Permission::UsersView).await?;
-        let state = context::state()?;
-        let can_manage =
-            crate::backend::access::require(&state.db.pool, &admin, Permission::UsersManage)
-                .await
-                .is_ok();
-        administration::detail(&state, &admin, id, can_manage).await
-    }
+    let admin = context::require(Permission::UsersView).await?;
+    let state = context::state()?;
+    let can_manage =
+        crate::backend::access::require(&state.db.pool, &admin, Permission::UsersManage)
+            .await
+            .is_ok();
+    administration::detail(&state, &admin, id, can_manage).await
 }
 
 #[server(prefix = "/fn", endpoint = "update_user")]
@@ -104,64 +97,58 @@ pub async fn update_user(
     email: String,
     initials: String,
 ) -> Result<(), AppError> {
-    {
-        let admin = context::require(Permission::UsersManage).await?;
-        let client = context::client()?;
-        administration::update_details(
-            &context::state()?,
-            &admin,
-            id,
-            &first_name,
-            &last_name,
-            &email,
-            &initials,
-            &client.address,
-        )
-        .await?;
-        leptos_axum::redirect(&format!("/users/{id}?saved=details"));
-        Ok(())
-    }
+    let admin = context::require(Permission::UsersManage).await?;
+    let client = context::client()?;
+    administration::update_details(
+        &context::state()?,
+        &admin,
+        id,
+        &first_name,
+        &last_name,
+        &email,
+        &initials,
+        &client.address,
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/users/{id}?saved=details"));
+    Ok(())
 }
 
 /// `kind` is `welcome` or `set_password`.
 #[server(prefix = "/fn", endpoint = "send_user_email")]
 pub async fn send_user_email(id: i64, kind: String) -> Result<(), AppError> {
-    {
-        let admin = context::require(Permission::UsersManage).await?;
-        let purpose = match kind.as_str() {
-            "welcome" => LinkPurpose::Welcome,
-            "set_password" => LinkPurpose::SetPassword,
-            _ => return Err(AppError::BadRequest("Unknown kind of email".into())),
-        };
-        administration::send_email(
-            &context::state()?,
-            &admin,
-            id,
-            purpose,
-            &context::client()?.address,
-        )
-        .await?;
-        leptos_axum::redirect(&format!("/users/{id}?sent={kind}"));
-        Ok(())
-    }
+    let admin = context::require(Permission::UsersManage).await?;
+    let purpose = match kind.as_str() {
+        "welcome" => LinkPurpose::Welcome,
+        "set_password" => LinkPurpose::SetPassword,
+        _ => return Err(AppError::BadRequest("Unknown kind of email".into())),
+    };
+    administration::send_email(
+        &context::state()?,
+        &admin,
+        id,
+        purpose,
+        &context::client()?.address,
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/users/{id}?sent={kind}"));
+    Ok(())
 }
 
 #[server(prefix = "/fn", endpoint = "set_user_active")]
 pub async fn set_user_active(id: i64, active: bool) -> Result<(), AppError> {
-    {
-        let admin = context::require(Permission::UsersManage).await?;
-        administration::set_active(
-            &context::state()?,
-            &admin,
-            id,
-            active,
-            &context::client()?.address,
-        )
-        .await?;
-        let done = if active { "reactivated" } else { "deactivated" };
-        leptos_axum::redirect(&format!("/users/{id}?saved={done}"));
-        Ok(())
-    }
+    let admin = context::require(Permission::UsersManage).await?;
+    administration::set_active(
+        &context::state()?,
+        &admin,
+        id,
+        active,
+        &context::client()?.address,
+    )
+    .await?;
+    let done = if active { "reactivated" } else { "deactivated" };
+    leptos_axum::redirect(&format!("/users/{id}?saved={done}"));
+    Ok(())
 }
 
 /// One page of the organisation's accounts. Parameters are as the Users
@@ -178,56 +165,53 @@ pub async fn list_users(
     use crate::backend::search::{
         self, Count, Cursor, KindFilter, SortKey, StateFilter, UserQuery,
     };
-    {
-        let admin = context::require(Permission::UsersView).await?;
-        let state_ = context::state()?;
-        let can_add =
-            crate::backend::access::require(&state_.db.pool, &admin, Permission::UsersManage)
-                .await
-                .is_ok();
-        let page = search::search_users(
-            &state_.db,
-            &UserQuery {
-                organisation_id: admin.organisation_id,
-                text: q,
-                state: StateFilter::parse(&state),
-                kind: KindFilter::parse(&kind),
-                sort: SortKey::parse(&sort).unwrap_or_default(),
-                descending: dir == "desc",
-                after: Cursor::decode(&after),
-                limit: 50,
-                now: state_.now(),
-            },
-        )
-        .await?;
-        let total = match page.total {
-            Count::Exact(1) => "1 account".to_owned(),
-            Count::Exact(n) => format!("{} accounts", thousands(n)),
-            Count::AtLeast(n) => format!("{}+ accounts", thousands(n)),
-        };
-        Ok(super::types::UserListPage {
-            rows: page
-                .rows
-                .into_iter()
-                .map(|row| super::types::UserListItem {
-                    id: row.id,
-                    name: format!("{} {}", row.first_name, row.last_name),
-                    username: row.username,
-                    email: row.email,
-                    state: if row.activation_expired {
-                        "activation expired".to_owned()
-                    } else {
-                        row.state
-                    },
-                    is_api_user: row.kind == "api",
-                    created_at: crate::backend::clock::format_utc(row.created_at),
-                })
-                .collect(),
-            next: page.next.map(|c| c.encode()),
-            total,
-            can_add,
-        })
-    }
+    let admin = context::require(Permission::UsersView).await?;
+    let state_ = context::state()?;
+    let can_add = crate::backend::access::require(&state_.db.pool, &admin, Permission::UsersManage)
+        .await
+        .is_ok();
+    let page = search::search_users(
+        &state_.db,
+        &UserQuery {
+            organisation_id: admin.organisation_id,
+            text: q,
+            state: StateFilter::parse(&state),
+            kind: KindFilter::parse(&kind),
+            sort: SortKey::parse(&sort).unwrap_or_default(),
+            descending: dir == "desc",
+            after: Cursor::decode(&after),
+            limit: 50,
+            now: state_.now(),
+        },
+    )
+    .await?;
+    let total = match page.total {
+        Count::Exact(1) => "1 account".to_owned(),
+        Count::Exact(n) => format!("{} accounts", thousands(n)),
+        Count::AtLeast(n) => format!("{}+ accounts", thousands(n)),
+    };
+    Ok(super::types::UserListPage {
+        rows: page
+            .rows
+            .into_iter()
+            .map(|row| super::types::UserListItem {
+                id: row.id,
+                name: format!("{} {}", row.first_name, row.last_name),
+                username: row.username,
+                email: row.email,
+                state: if row.activation_expired {
+                    "activation expired".to_owned()
+                } else {
+                    row.state
+                },
+                is_api_user: row.kind == "api",
+                created_at: crate::backend::clock::format_utc(row.created_at),
+            })
+            .collect(),
+        next: page.next.map(|c| c.encode()),
+        total,
+        can_add,
+    })
 }
 
 /// 1234567 → "1,234,567".

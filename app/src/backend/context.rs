@@ -50,3 +50,23 @@ pub fn set_cookie(cookie: String) {
         response.append_header(header::SET_COOKIE, value);
     }
 }
+
+/// Gives this browser the new session `token`, ending the session it had
+/// (perhaps someone else's), so none lives on unseen behind the new one.
+pub async fn replace_session(
+    state: &AppState,
+    previous: Option<SignedIn>,
+    token: String,
+) -> Result<(), AppError> {
+    if let Some(previous) = previous {
+        super::sessions::end(
+            &state.db,
+            state.now(),
+            previous.session_id,
+            "replaced_by_sign_in",
+        )
+        .await?;
+    }
+    set_cookie(super::sessions::session_cookie(&state.settings, token));
+    Ok(())
+}

@@ -1,4 +1,5 @@
 import { expect, type Locator, type Page } from '@playwright/test';
+import { PersonForm } from './person-form';
 import { pathnameIs, waitForHydration } from './hydration';
 
 export interface NewPerson {
@@ -12,28 +13,17 @@ export interface NewPerson {
 }
 
 /** /users/new: *Add a user*, checked field by field in the browser as it is typed. */
-export class AddUserPage {
+export class AddUserPage extends PersonForm {
   readonly heading: Locator;
-  readonly firstName: Locator;
-  readonly lastName: Locator;
-  readonly email: Locator;
-  readonly createUsernameFromNames: Locator;
-  readonly username: Locator;
-  readonly initials: Locator;
   readonly apiUser: Locator;
   readonly sendWelcomeEmail: Locator;
   readonly addUserButton: Locator;
   /** "There is a problem": the summary after a failed submission. */
   readonly errorSummary: Locator;
 
-  constructor(readonly page: Page) {
+  constructor(page: Page) {
+    super(page);
     this.heading = page.getByRole('heading', { level: 1, name: 'Add a user' });
-    this.firstName = page.getByLabel('First name', { exact: true });
-    this.lastName = page.getByLabel('Last name', { exact: true });
-    this.email = page.getByLabel('Email', { exact: true });
-    this.createUsernameFromNames = page.getByRole('checkbox', { name: 'Create username from name and surname' });
-    this.username = page.getByLabel('Username', { exact: true });
-    this.initials = page.getByLabel('Initials', { exact: true });
     this.apiUser = page.getByRole('checkbox', { name: 'API user' });
     this.sendWelcomeEmail = page.getByRole('checkbox', { name: 'Send welcome email' });
     this.addUserButton = page.getByRole('button', { name: 'Add a user', exact: true });

@@ -1,4 +1,5 @@
 import { expect, type Locator, type Page } from '@playwright/test';
+import { PersonForm } from './person-form';
 import { waitForHydration } from './hydration';
 
 export interface NewAdministrator {
@@ -10,27 +11,16 @@ export interface NewAdministrator {
 }
 
 /** /setup/<token>: creates the first organisation and its administrator. */
-export class SetupPage {
+export class SetupPage extends PersonForm {
   readonly heading: Locator;
   readonly organisationName: Locator;
-  readonly firstName: Locator;
-  readonly lastName: Locator;
-  readonly email: Locator;
-  readonly createUsernameFromNames: Locator;
-  readonly username: Locator;
-  readonly initials: Locator;
   readonly password: Locator;
   readonly createOrganisation: Locator;
 
-  constructor(readonly page: Page) {
+  constructor(page: Page) {
+    super(page);
     this.heading = page.getByRole('heading', { level: 1, name: 'Set up your organisation' });
     this.organisationName = page.getByLabel('Organisation name', { exact: true });
-    this.firstName = page.getByLabel('First name', { exact: true });
-    this.lastName = page.getByLabel('Last name', { exact: true });
-    this.email = page.getByLabel('Email', { exact: true });
-    this.createUsernameFromNames = page.getByRole('checkbox', { name: 'Create username from name and surname' });
-    this.username = page.getByLabel('Username', { exact: true });
-    this.initials = page.getByLabel('Initials', { exact: true });
     this.password = page.getByLabel('Password', { exact: true });
     this.createOrganisation = page.getByRole('button', { name: 'Create organisation' });
   }

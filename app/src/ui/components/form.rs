@@ -1,6 +1,7 @@
 //! Form pieces that meet WCAG 2.1 AA: every input has a label tied to it,
 //! errors are announced and linked to their field, hints are described-by.
 
+use crate::domain::{Password, PasswordContext, password_rules_hint};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -88,6 +89,52 @@ pub fn TextField(
                 on:blur=move |_| state.touched.set(true)
             />
         </div>
+    }
+}
+
+/// The error of a new password, checked against the policy as it is typed
+/// (not only when the field is left). `details` gives the person's first
+/// name, last name, username and email as they stand, which it must not contain.
+pub fn new_password_error(
+    state: FieldState,
+    submitted: Signal<Option<AppError>>,
+    details: impl Fn() -> [String; 4] + Send + Sync + 'static,
+) -> Signal<Option<String>> {
+    Effect::new(move |_| {
+        if !state.value.get().is_empty() {
+            state.touched.set(true);
+        }
+    });
+    field_error(
+        state,
+        "password",
+        move |v| {
+            let [first_name, last_name, username, email] = details();
+            let context = PasswordContext {
+                first_name: &first_name,
+                last_name: &last_name,
+                username: &username,
+                email: &email,
+            };
+            Password::parse(v, &context).err().map(|e| e.message)
+        },
+        submitted,
+    )
+}
+
+/// The *Password* field of a form that sets one, with the policy as its hint.
+#[component]
+pub fn NewPasswordField(state: FieldState, error: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <TextField
+            label="Password"
+            name="password"
+            state
+            error
+            input_type="password"
+            autocomplete="new-password"
+            hint=password_rules_hint()
+        />
     }
 }
 

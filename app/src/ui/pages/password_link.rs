@@ -3,12 +3,11 @@
 
 use crate::api::onboarding::{ChoosePassword, ForgottenPassword, password_link};
 use crate::api::types::PasswordLinkInfo;
-use crate::domain::{Password, PasswordContext, password_rules_hint};
 use crate::error::AppError;
 use crate::ui::components::card::{CardPage, LinkPage};
 use crate::ui::components::form::{
-    ErrorSummary, FieldState, PlainField, ServerForm, SubmitButton, TextField, action_error,
-    field_error, mark_hydrated, posted_error,
+    ErrorSummary, FieldState, NewPasswordField, PlainField, ServerForm, SubmitButton, action_error,
+    mark_hydrated, new_password_error, posted_error,
 };
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -51,25 +50,13 @@ fn ChoosePasswordForm(
     let token_arg = token.clone();
     let password = FieldState::new("");
     let context_info = info.clone();
-    let password_error = field_error(
-        password,
-        "password",
-        move |v| {
-            let context = PasswordContext {
-                first_name: &context_info.first_name,
-                last_name: &context_info.last_name,
-                username: &context_info.username,
-                email: &context_info.email,
-            };
-            Password::parse(v, &context).err().map(|e| e.message)
-        },
-        submitted,
-    );
-    // The policy is checked as they type, not only when they leave the field.
-    Effect::new(move |_| {
-        if !password.value.get().is_empty() {
-            password.touched.set(true);
-        }
+    let password_error = new_password_error(password, submitted, move || {
+        [
+            context_info.first_name.clone(),
+            context_info.last_name.clone(),
+            context_info.username.clone(),
+            context_info.email.clone(),
+        ]
     });
     let (title, heading, button) = if info.is_welcome {
         (
@@ -94,15 +81,7 @@ fn ChoosePasswordForm(
         >
             <ErrorSummary error=submitted/>
             <input type="hidden" name="token" value=token/>
-            <TextField
-                label="Password"
-                name="password"
-                state=password
-                error=password_error
-                input_type="password"
-                autocomplete="new-password"
-                hint=password_rules_hint()
-            />
+            <NewPasswordField state=password error=password_error/>
             <SubmitButton label=button pending=action.pending()/>
         </ServerForm>
     }

@@ -4,12 +4,12 @@
 
 use crate::api::types::SetupLinkInfo;
 use crate::api::{CompleteSetup, setup_link};
-use crate::domain::{OrganisationName, Password, PasswordContext, password_rules_hint};
+use crate::domain::OrganisationName;
 use crate::error::AppError;
 use crate::ui::components::card::LinkPage;
 use crate::ui::components::form::{
-    ErrorSummary, FieldState, ServerForm, SubmitButton, TextField, action_error, field_error,
-    mark_hydrated, posted_error,
+    ErrorSummary, FieldState, NewPasswordField, ServerForm, SubmitButton, TextField, action_error,
+    field_error, mark_hydrated, new_password_error, posted_error,
 };
 use crate::ui::components::person::{NameAndEmailFields, PersonFields, UsernameAndInitialsFields};
 use leptos::prelude::*;
@@ -65,26 +65,9 @@ fn SetupForm(token: String, info: SetupLinkInfo, initial_error: Option<AppError>
         |v| OrganisationName::parse(v).err().map(|e| e.message),
         submitted,
     );
-    let password_error = field_error(
-        password,
-        "password",
-        move |v| {
-            let (first, last, user, mail) = (
-                person.first.value.get_untracked(),
-                person.last.value.get_untracked(),
-                person.username.value.get_untracked(),
-                person.email.value.get_untracked(),
-            );
-            let context = PasswordContext {
-                first_name: &first,
-                last_name: &last,
-                username: &user,
-                email: &mail,
-            };
-            Password::parse(v, &context).err().map(|e| e.message)
-        },
-        submitted,
-    );
+    let password_error = new_password_error(password, submitted, move || {
+        [person.first, person.last, person.username, person.email].map(|f| f.value.get_untracked())
+    });
 
     let heading = if info.creates_organisation {
         "Set up your organisation".to_owned()
@@ -125,15 +108,7 @@ fn SetupForm(token: String, info: SetupLinkInfo, initial_error: Option<AppError>
                 <legend>"Your account"</legend>
                 <NameAndEmailFields fields=person email_hint="We send sign-in and password emails to this address."/>
                 <UsernameAndInitialsFields fields=person/>
-                <TextField
-                    label="Password"
-                    name="password"
-                    state=password
-                    error=password_error
-                    input_type="password"
-                    autocomplete="new-password"
-                    hint=password_rules_hint()
-                />
+                <NewPasswordField state=password error=password_error/>
             </fieldset>
             <SubmitButton label=button pending=action.pending()/>
         </ServerForm>

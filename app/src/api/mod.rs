@@ -4,6 +4,7 @@
 //! (`/fn/<name>`) so tests and tools can call them.
 
 pub mod onboarding;
+pub mod organisations;
 pub mod profile;
 pub mod types;
 pub mod users;
@@ -25,14 +26,16 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     };
     let permissions =
         crate::backend::access::permissions_of(&context::state()?.db.pool, s.user_id).await?;
+    let is_platform_admin = s.is_platform_admin();
     Ok(Some(CurrentUser {
         first_name: s.first_name,
         last_name: s.last_name,
         username: s.username,
         email: s.email,
         initials: s.initials,
+        is_platform_admin,
         organisation_name: s.organisation_name,
-        is_platform_admin: s.is_platform_admin == 1,
+        working_organisation_name: s.working_organisation_name,
         permissions,
     }))
 }
@@ -107,7 +110,7 @@ pub async fn complete_setup(
 
 /// Only same-site paths: `/users`, never `//evil.example` or `https://…`.
 #[cfg(feature = "ssr")]
-fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
             path.to_owned()

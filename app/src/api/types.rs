@@ -1,6 +1,6 @@
 //! What server functions send to the browser. Nothing secret is in here.
 
-use crate::domain::Permission;
+use crate::domain::{LinkLifetimes, Permission};
 use serde::{Deserialize, Serialize};
 
 /// The signed-in person, for the shell and *My profile*.
@@ -12,6 +12,9 @@ pub struct CurrentUser {
     pub email: String,
     pub initials: String,
     pub organisation_name: String,
+    /// Where administration happens now (differs from `organisation_name`
+    /// only for a platform administrator working elsewhere).
+    pub working_organisation_name: String,
     pub is_platform_admin: bool,
     pub permissions: Vec<Permission>,
 }
@@ -172,4 +175,26 @@ pub struct MySession {
     pub last_active: String,
     /// The session this page is being shown in.
     pub current: bool,
+}
+
+/// A line of the platform administrator's Organisations page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationSummary {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub active: i64,
+    pub pending: i64,
+    pub deactivated: i64,
+    /// The organisation this session administers now.
+    pub is_working_here: bool,
+    /// The platform administrator's own organisation.
+    pub is_own: bool,
+}
+
+/// The Organisation settings page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationSettings {
+    pub name: String,
+    pub lifetimes: LinkLifetimes,
 }

@@ -173,7 +173,7 @@ pub async fn list_users(
     let page = search::search_users(
         &state_.db,
         &UserQuery {
-            organisation_id: admin.organisation_id,
+            organisation_id: admin.working_organisation_id,
             text: q,
             state: StateFilter::parse(&state),
             kind: KindFilter::parse(&kind),

@@ -26,7 +26,8 @@ pub struct AddUserForm {
     pub send_welcome_email: bool,
 }
 
-fn collect<T>(errors: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
+/// Keeps a field's error for the form's list, and the value if it parsed.
+pub(super) fn collect<T>(errors: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
     result.map_err(|e| errors.push(e)).ok()
 }
 
@@ -119,7 +120,7 @@ pub async fn similar_accounts(
          ORDER BY last_name_key, first_name_key, id
          LIMIT 5",
     )
-    .bind(admin.organisation_id)
+    .bind(admin.working_organisation_id)
     .bind(&email_key)
     .bind(&last_key)
     .bind(&first_key)
@@ -138,14 +139,18 @@ pub async fn similar_accounts(
         .collect())
 }
 
-/// Adds an account to the administrator's organisation; with *Send welcome
-/// email* the activation email is queued in the same transaction.
-pub async fn add_user(
-    state: &AppState,
-    admin: &SignedIn,
-    form: &AddUserForm,
-    client_address: &str,
-) -> Result<i64, AppError> {
+/// A new account's fields, parsed.
+pub struct NewUser {
+    pub first_name: FirstName,
+    pub last_name: LastName,
+    pub email: Email,
+    pub username: Username,
+    pub initials: Initials,
+    pub kind: AccountKind,
+    pub send_welcome_email: bool,
+}
+
+fn parse_new_user(form: &AddUserForm) -> Result<NewUser, AppError> {
     let mut errors = Vec::new();
     let first = collect(&mut errors, FirstName::parse(&form.first_name));
     let last = collect(&mut errors, LastName::parse(&form.last_name));
@@ -158,65 +163,109 @@ pub async fn add_user(
     )
     .and_then(|r| collect(&mut errors, r));
     let initials = collect(&mut errors, Initials::parse(&form.initials));
-    let (Some(first), Some(last), Some(email), Some(username), Some(initials)) =
+    let (Some(first_name), Some(last_name), Some(email), Some(username), Some(initials)) =
         (first, last, email, username, initials)
     else {
         return Err(AppError::Validation(errors));
     };
-    if !users::username_is_free(&state.db, &username).await? {
-        return Err(taken_username(state, &username, &first, &last).await?);
+    Ok(NewUser {
+        first_name,
+        last_name,
+        email,
+        username,
+        initials,
+        kind: if form.api_user {
+            AccountKind::Api
+        } else {
+            AccountKind::Person
+        },
+        send_welcome_email: form.send_welcome_email,
+    })
+}
+
+/// Adds an account to the organisation the administrator works in; with
+/// *Send welcome email* the activation email is queued in the same transaction.
+pub async fn add_user(
+    state: &AppState,
+    admin: &SignedIn,
+    form: &AddUserForm,
+    client_address: &str,
+) -> Result<i64, AppError> {
+    let new = parse_new_user(form)?;
+    if !users::username_is_free(&state.db, &new.username).await? {
+        return Err(taken_username(state, &new).await?);
     }
-    let kind = if form.api_user {
-        AccountKind::Api
-    } else {
-        AccountKind::Person
-    };
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    let inserted = users::insert(
+    let created = create_account(
         &mut tx,
+        state,
+        now,
+        admin,
+        admin.working_organisation_id,
+        &new,
+        client_address,
+    )
+    .await;
+    let user_id = match created {
+        Ok(id) => id,
+        // Another administrator took it a moment ago: say so, with alternatives.
+        Err(error) if error.field_message("username").is_some() => {
+            drop(tx);
+            return Err(taken_username(state, &new).await?);
+        }
+        Err(error) => return Err(error),
+    };
+    tx.commit().await?;
+    Ok(user_id)
+}
+
+/// Inserts a pending account into `organisation_id`, audited, and queues its
+/// welcome email when asked to; the caller commits.
+pub async fn create_account(
+    tx: &mut sqlx::AnyConnection,
+    state: &AppState,
+    now: UnixTime,
+    admin: &SignedIn,
+    organisation_id: i64,
+    new: &NewUser,
+    client_address: &str,
+) -> Result<i64, AppError> {
+    let user_id = users::insert(
+        &mut *tx,
         now,
         &NewAccount {
-            organisation_id: admin.organisation_id,
-            kind,
-            first_name: first.clone(),
-            last_name: last.clone(),
-            email,
-            username: username.clone(),
-            initials,
+            organisation_id,
+            kind: new.kind,
+            first_name: new.first_name.clone(),
+            last_name: new.last_name.clone(),
+            email: new.email.clone(),
+            username: new.username.clone(),
+            initials: new.initials.clone(),
             password_hash: None,
             state: AccountState::Pending,
             is_platform_admin: false,
             created_by: Some(admin.user_id),
         },
     )
-    .await;
-    let user_id = match inserted {
-        Ok(id) => id,
-        // Another administrator took it a moment ago: say so, with alternatives.
-        Err(error) if error.field_message("username").is_some() => {
-            drop(tx);
-            return Err(taken_username(state, &username, &first, &last).await?);
-        }
-        Err(error) => return Err(error),
-    };
+    .await?;
     audit::record(
         &mut *tx,
         now,
         Entry {
             action: Action::AccountCreated,
-            organisation_id: Some(admin.organisation_id),
+            organisation_id: Some(organisation_id),
             actor_user_id: Some(admin.user_id),
             target_user_id: Some(user_id),
-            detail: format!("kind={}", kind.as_str()),
+            detail: format!("kind={}", new.kind.as_str()),
             client_address,
         },
     )
     .await?;
-    if form.send_welcome_email && kind == AccountKind::Person {
-        let account = account_in_tx(&mut tx, user_id).await?;
+    if new.send_welcome_email && new.kind == AccountKind::Person {
+        let account = account_in_tx(&mut *tx, user_id).await?;
         onboarding::send_link(
-            &mut tx,
+            &mut *tx,
             state,
             now,
             &account,
@@ -226,17 +275,13 @@ pub async fn add_user(
         )
         .await?;
     }
-    tx.commit().await?;
     Ok(user_id)
 }
 
-async fn taken_username(
-    state: &AppState,
-    username: &Username,
-    first: &FirstName,
-    last: &LastName,
-) -> Result<AppError, AppError> {
-    let free = users::free_usernames(&state.db, &Username::alternatives(first, last), 3).await?;
+async fn taken_username(state: &AppState, new: &NewUser) -> Result<AppError, AppError> {
+    let username = &new.username;
+    let alternatives = Username::alternatives(&new.first_name, &new.last_name);
+    let free = users::free_usernames(&state.db, &alternatives, 3).await?;
     let offer = free
         .iter()
         .map(|u| u.as_ref())
@@ -277,7 +322,7 @@ pub async fn account(
     admin: &SignedIn,
     user_id: i64,
 ) -> Result<Account, AppError> {
-    users::find_in_organisation(&state.db, admin.organisation_id, user_id)
+    users::find_in_organisation(&state.db, admin.working_organisation_id, user_id)
         .await?
         .ok_or_else(|| AppError::NotFound("The account".into()))
 }
@@ -306,7 +351,7 @@ pub async fn detail(
          ORDER BY a.id DESC LIMIT 50",
     )
     .bind(user_id)
-    .bind(admin.organisation_id)
+    .bind(admin.working_organisation_id)
     .fetch_all(&state.db.pool)
     .await?;
     Ok(UserDetail {

@@ -22,6 +22,8 @@ pub enum Action {
     PasswordResetRequested,
     EmailAddressChanged,
     SessionEnded,
+    OrganisationSettingsChanged,
+    OrganisationEntered,
 }
 
 impl Action {
@@ -44,6 +46,8 @@ impl Action {
             "password_reset.requested" => "Password reset requested",
             "email_address.changed" => "Email address changed",
             "session.ended" => "Session ended",
+            "organisation.settings_changed" => "Organisation settings changed",
+            "organisation.entered" => "Platform administrator started working here",
             _ => "Other",
         }
     }
@@ -66,6 +70,8 @@ impl Action {
             Action::PasswordResetRequested => "password_reset.requested",
             Action::EmailAddressChanged => "email_address.changed",
             Action::SessionEnded => "session.ended",
+            Action::OrganisationSettingsChanged => "organisation.settings_changed",
+            Action::OrganisationEntered => "organisation.entered",
         }
     }
 }
@@ -74,6 +80,7 @@ impl Action {
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {
     pub action: Action,
+    /// `None` files it under the target account's organisation.
     pub organisation_id: Option<i64>,
     pub actor_user_id: Option<i64>,
     pub target_user_id: Option<i64>,
@@ -87,7 +94,7 @@ where
 {
     sqlx::query(
         "INSERT INTO audit_log (at, organisation_id, actor_user_id, target_user_id, action, detail, client_address)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, COALESCE($2, (SELECT organisation_id FROM users WHERE id = $4)), $3, $4, $5, $6, $7)",
     )
     .bind(now)
     .bind(entry.organisation_id)
@@ -117,7 +124,8 @@ pub async fn record_by(
         now,
         Entry {
             action,
-            organisation_id: Some(actor.organisation_id),
+            // The target's: a platform administrator acts across organisations.
+            organisation_id: None,
             actor_user_id: Some(actor.user_id),
             target_user_id: Some(target_user_id),
             detail,

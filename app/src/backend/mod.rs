@@ -11,6 +11,7 @@ pub mod db;
 pub mod links;
 pub mod mail;
 pub mod onboarding;
+pub mod organisations;
 pub mod passwords;
 pub mod profile;
 pub mod search;

@@ -25,6 +25,16 @@ pub struct SignedIn {
     pub email: String,
     pub initials: String,
     pub is_platform_admin: i64,
+    /// Where administration happens: the person's own organisation, or the
+    /// one a platform administrator chose for this session.
+    pub working_organisation_id: i64,
+    pub working_organisation_name: String,
+}
+
+impl SignedIn {
+    pub fn is_platform_admin(&self) -> bool {
+        self.is_platform_admin == 1
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -78,10 +88,13 @@ pub async fn resolve(
     let row: Option<SessionRow> = sqlx::query_as(
         "SELECT s.id AS session_id, s.user_id, u.organisation_id, o.name AS organisation_name,
                 u.username, u.first_name, u.last_name, u.email, u.initials, u.is_platform_admin,
+                COALESCE(w.id, o.id) AS working_organisation_id,
+                COALESCE(w.name, o.name) AS working_organisation_name,
                 s.last_seen_at, s.expires_at, u.state, u.kind
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          JOIN organisations o ON o.id = u.organisation_id
+         LEFT JOIN organisations w ON w.id = s.working_organisation_id AND u.is_platform_admin = 1
          WHERE s.token_hash = $1 AND s.ended_at IS NULL",
     )
     .bind(tokens::hash(token))
@@ -110,6 +123,21 @@ pub async fn resolve(
             .await?;
     }
     Ok(Some(row.signed_in))
+}
+
+/// Makes `organisation_id` where this session administers (platform
+/// administrators only; the caller checks).
+pub async fn set_working_organisation(
+    db: &Db,
+    session_id: i64,
+    organisation_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET working_organisation_id = $1 WHERE id = $2")
+        .bind(organisation_id)
+        .bind(session_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
 }
 
 pub async fn end(db: &Db, now: UnixTime, session_id: i64, reason: &str) -> Result<(), sqlx::Error> {

@@ -2,6 +2,7 @@
 //! links: the bootstrap link printed on first start, and links the command
 //! line prints for a named organisation.
 
+use super::administration::collect;
 use super::audit::{self, Action, Entry};
 use super::clock::UnixTime;
 use super::db::{Db, violated_constraint};
@@ -100,7 +101,7 @@ pub async fn create_organisation(
     Ok(id)
 }
 
-async fn insert_organisation(
+pub(super) async fn insert_organisation(
     conn: &mut sqlx::AnyConnection,
     now: UnixTime,
     name: &OrganisationName,
@@ -182,30 +183,27 @@ struct ValidSetup {
 
 fn parse_form(form: &SetupForm, creates_organisation: bool) -> Result<ValidSetup, AppError> {
     let mut errors: Vec<FieldError> = Vec::new();
-    fn keep<T>(errors: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
-        result.map_err(|e| errors.push(e)).ok()
-    }
     let organisation_name = if creates_organisation {
-        keep(
+        collect(
             &mut errors,
             OrganisationName::parse(&form.organisation_name),
         )
     } else {
         None
     };
-    let first_name = keep(&mut errors, FirstName::parse(&form.first_name));
-    let last_name = keep(&mut errors, LastName::parse(&form.last_name));
-    let email = keep(&mut errors, Email::parse(&form.email));
+    let first_name = collect(&mut errors, FirstName::parse(&form.first_name));
+    let last_name = collect(&mut errors, LastName::parse(&form.last_name));
+    let email = collect(&mut errors, Email::parse(&form.email));
     let username = match (form.generate_username, &first_name, &last_name) {
         (true, Some(first), Some(last)) => Some(Username::from_names(first, last)),
         (true, _, _) => None,
-        (false, _, _) => keep(&mut errors, Username::parse(&form.username)),
+        (false, _, _) => collect(&mut errors, Username::parse(&form.username)),
     };
-    let initials = keep(&mut errors, Initials::parse(&form.initials));
+    let initials = collect(&mut errors, Initials::parse(&form.initials));
     let username_text = username
         .as_ref()
         .map_or(form.username.as_str(), |u| u.as_ref());
-    let password = keep(
+    let password = collect(
         &mut errors,
         Password::parse(
             &form.password,

@@ -59,7 +59,7 @@ mod username;
 pub use email::Email;
 pub use initials::Initials;
 pub use names::{FirstName, LastName};
-pub use organisation::OrganisationName;
+pub use organisation::{LinkLifetimes, OrganisationName};
 pub use password::{Password, PasswordContext, password_rules_hint};
 pub use permissions::Permission;
 pub use username::{Login, Username};

@@ -1,4 +1,4 @@
-//! An organisation's name.
+//! An organisation's name and settings.
 
 use super::{FieldError, char_count, collapse_whitespace, is_control_or_invisible, nfc};
 
@@ -42,9 +42,117 @@ impl OrganisationName {
     }
 }
 
+/// How long the links an organisation emails stay valid (SPEC *Email
+/// links*: 72 hours and 1 hour unless the organisation chooses otherwise).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LinkLifetimes {
+    pub welcome_link_hours: i64,
+    pub password_link_minutes: i64,
+}
+
+impl LinkLifetimes {
+    pub const WELCOME_FIELD: &'static str = "welcome_link_hours";
+    pub const PASSWORD_FIELD: &'static str = "password_link_minutes";
+    /// Up to 30 days: a welcome link is a password-equivalent in an inbox.
+    pub const WELCOME_HOURS: std::ops::RangeInclusive<i64> = 1..=720;
+    /// Up to a day, at least long enough to open the email.
+    pub const PASSWORD_MINUTES: std::ops::RangeInclusive<i64> = 5..=1440;
+
+    pub fn parse(
+        welcome_link_hours: &str,
+        password_link_minutes: &str,
+    ) -> Result<Self, Vec<FieldError>> {
+        fn whole_number(
+            input: &str,
+            field: &str,
+            range: std::ops::RangeInclusive<i64>,
+            unit: &str,
+        ) -> Result<i64, FieldError> {
+            input
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| {
+                    FieldError::new(
+                        field,
+                        format!(
+                            "Enter a whole number of {unit} from {} to {}",
+                            range.start(),
+                            range.end()
+                        ),
+                    )
+                })
+        }
+        let welcome = whole_number(
+            welcome_link_hours,
+            Self::WELCOME_FIELD,
+            Self::WELCOME_HOURS,
+            "hours",
+        );
+        let password = whole_number(
+            password_link_minutes,
+            Self::PASSWORD_FIELD,
+            Self::PASSWORD_MINUTES,
+            "minutes",
+        );
+        match (welcome, password) {
+            (Ok(welcome_link_hours), Ok(password_link_minutes)) => Ok(Self {
+                welcome_link_hours,
+                password_link_minutes,
+            }),
+            (welcome, password) => Err([welcome.err(), password.err()]
+                .into_iter()
+                .flatten()
+                .collect()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_lifetimes_accept_whole_numbers_in_range() {
+        assert_eq!(
+            LinkLifetimes::parse(" 72 ", "60"),
+            Ok(LinkLifetimes {
+                welcome_link_hours: 72,
+                password_link_minutes: 60
+            })
+        );
+        assert!(LinkLifetimes::parse("1", "5").is_ok());
+        assert!(LinkLifetimes::parse("720", "1440").is_ok());
+    }
+
+    #[test]
+    fn link_lifetimes_outside_their_range_name_the_field_and_range() {
+        for (hours, minutes, fields) in [
+            ("0", "60", vec!["welcome_link_hours"]),
+            ("721", "60", vec!["welcome_link_hours"]),
+            ("72", "4", vec!["password_link_minutes"]),
+            (
+                "1.5",
+                "",
+                vec!["welcome_link_hours", "password_link_minutes"],
+            ),
+            (
+                "-3",
+                "1441",
+                vec!["welcome_link_hours", "password_link_minutes"],
+            ),
+        ] {
+            let errors = LinkLifetimes::parse(hours, minutes).expect_err(hours);
+            let named: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(named, fields, "{hours} / {minutes}");
+        }
+        let errors = LinkLifetimes::parse("0", "60").unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "Enter a whole number of hours from 1 to 720"
+        );
+    }
 
     fn message(input: &str) -> String {
         OrganisationName::parse(input).expect_err(input).message

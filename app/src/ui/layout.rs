@@ -47,6 +47,8 @@ fn Shell(user: CurrentUser) -> impl IntoView {
                 <ul>
                     <li><A href="/">"Home"</A></li>
                     {user.can(Permission::UsersView).then(|| view! { <li><A href="/users">"Users"</A></li> })}
+                    {user.can(Permission::UsersManage).then(|| view! { <li><A href="/organisation">"Organisation settings"</A></li> })}
+                    {user.is_platform_admin.then(|| view! { <li><A href="/organisations">"Organisations"</A></li> })}
                     <li><A href="/profile">"My profile"</A></li>
                 </ul>
             </nav>
@@ -54,7 +56,7 @@ fn Shell(user: CurrentUser) -> impl IntoView {
                 <span class="signed-in-as">
                     <span class="visually-hidden">"Signed in as "</span>
                     {user.display_name()}
-                    <span class="organisation">{user.organisation_name.clone()}</span>
+                    <span class="organisation">{user.working_organisation_name.clone()}</span>
                 </span>
                 <ActionForm action=sign_out>
                     <button type="submit" class="button secondary">"Sign out"</button>

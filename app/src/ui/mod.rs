@@ -12,6 +12,7 @@ use leptos_router::{SsrMode, path};
 use pages::add_user::AddUserPage;
 use pages::home::HomePage;
 use pages::not_found::NotFoundPage;
+use pages::organisations::{OrganisationSettingsPage, OrganisationsPage};
 use pages::password_link::{ForgottenPasswordPage, PasswordLinkPage};
 use pages::profile::{ConfirmEmailPage, ProfilePage};
 use pages::setup::SetupPage;
@@ -72,6 +73,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("users/new") view=AddUserPage ssr=SsrMode::Async/>
                     <Route path=path!("users/:id") view=UserPage ssr=SsrMode::Async/>
                     <Route path=path!("users/:id/deactivate") view=DeactivateUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("organisation") view=OrganisationSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("organisations") view=OrganisationsPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -8,6 +8,7 @@ mod accounts;
 mod cli;
 mod mail;
 mod onboarding;
+mod organisations;
 mod profile;
 
 mod search;

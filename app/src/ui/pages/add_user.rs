@@ -2,6 +2,7 @@
 //! the server runs; the username generated from the names and checked
 //! across all organisations; similar accounts shown before a duplicate is made.
 
+use crate::api::types::CurrentUser;
 use crate::api::types::{UserSummary, UsernameCheck};
 use crate::api::users::{AddUser, add_user_hints};
 use crate::domain::{Email, Username};
@@ -10,16 +11,24 @@ use crate::ui::components::form::{
     ErrorSummary, ServerForm, SubmitButton, action_error, mark_hydrated, posted_error,
 };
 use crate::ui::components::person::{NameAndEmailFields, PersonFields, UsernameAndInitialsFields};
+use crate::ui::pages::organisations::OrganisationPicker;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn AddUserPage() -> impl IntoView {
+    let organisation = use_context::<CurrentUser>()
+        .map(|u| u.working_organisation_name)
+        .unwrap_or_default();
     view! {
         <Title text="Add a user"/>
         <p><a href="/users">"Back to users"</a></p>
         <h1>"Add a user"</h1>
-        <p>"The account starts as pending. With a welcome email the person activates it themselves."</p>
+        <OrganisationPicker next="/users/new"/>
+        <p>
+            "The account is added to " <strong>{organisation}</strong> " and starts as pending. "
+            "With a welcome email the person activates it themselves."
+        </p>
         <AddUserForm initial_error={posted_error::<AddUser>()} />
     }
 }

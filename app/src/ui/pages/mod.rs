@@ -1,6 +1,7 @@
 pub mod add_user;
 pub mod home;
 pub mod not_found;
+pub mod organisations;
 pub mod password_link;
 pub mod profile;
 pub mod setup;

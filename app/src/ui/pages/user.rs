@@ -43,6 +43,7 @@ fn state_label(state: &str, welcome_expired: bool) -> &'static str {
 fn UserView(detail: UserDetail) -> impl IntoView {
     let name = format!("{} {}", detail.first_name, detail.last_name);
     let notice = use_query_map().with_untracked(|q| match (q.get("saved").as_deref(), q.get("sent").as_deref()) {
+        _ if q.get("created").as_deref() == Some("organisation") => Some("The organisation was created and you now work in it. Its first administrator has been sent a welcome email."),
         (Some("details"), _) => Some("The details were saved."),
         (Some("deactivated"), _) => Some("The account was deactivated: its sessions have ended and its links no longer work."),
         (Some("reactivated"), _) => Some("The account was reactivated. Old sessions and links stay ended."),

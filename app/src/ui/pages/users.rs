@@ -6,6 +6,7 @@ use crate::api::types::UserListPage;
 use crate::api::users::list_users;
 use crate::ui::components::form::mark_hydrated;
 use crate::ui::layout::ErrorPanel;
+use crate::ui::pages::organisations::OrganisationPicker;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -75,6 +76,7 @@ pub fn UsersPage() -> impl IntoView {
         <div class="page-heading">
             <h1>"Users"</h1>
         </div>
+        <OrganisationPicker next="/users"/>
         <SearchForm params=params.clone()/>
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
             {move || {

@@ -24,6 +24,18 @@ pub enum Action {
     SessionEnded,
     OrganisationSettingsChanged,
     OrganisationEntered,
+    RoleCreated,
+    RoleChanged,
+    ProfileCreated,
+    ProfileChanged,
+    AccessGranted,
+    AccessRemoved,
+    TwoFactorEnrolled,
+    TwoFactorReset,
+    TwoFactorFailed,
+    RecoveryCodeUsed,
+    RecoveryCodesRegenerated,
+    SessionsEndedByAdministrator,
 }
 
 impl Action {
@@ -48,6 +60,18 @@ impl Action {
             "session.ended" => "Session ended",
             "organisation.settings_changed" => "Organisation settings changed",
             "organisation.entered" => "Platform administrator started working here",
+            "role.created" => "Role created",
+            "role.changed" => "Role changed",
+            "profile.created" => "Profile created",
+            "profile.changed" => "Profile changed",
+            "access.granted" => "Role or profile given",
+            "access.removed" => "Role or profile taken away",
+            "two_factor.enrolled" => "Two-factor authentication set up",
+            "two_factor.reset" => "Two-factor authentication reset",
+            "two_factor.failed" => "Wrong authentication code",
+            "two_factor.recovery_code_used" => "Signed in with a recovery code",
+            "two_factor.recovery_codes_regenerated" => "New recovery codes made",
+            "sessions.ended_by_administrator" => "All sessions ended by an administrator",
             _ => "Other",
         }
     }
@@ -72,6 +96,18 @@ impl Action {
             Action::SessionEnded => "session.ended",
             Action::OrganisationSettingsChanged => "organisation.settings_changed",
             Action::OrganisationEntered => "organisation.entered",
+            Action::RoleCreated => "role.created",
+            Action::RoleChanged => "role.changed",
+            Action::ProfileCreated => "profile.created",
+            Action::ProfileChanged => "profile.changed",
+            Action::AccessGranted => "access.granted",
+            Action::AccessRemoved => "access.removed",
+            Action::TwoFactorEnrolled => "two_factor.enrolled",
+            Action::TwoFactorReset => "two_factor.reset",
+            Action::TwoFactorFailed => "two_factor.failed",
+            Action::RecoveryCodeUsed => "two_factor.recovery_code_used",
+            Action::RecoveryCodesRegenerated => "two_factor.recovery_codes_regenerated",
+            Action::SessionsEndedByAdministrator => "sessions.ended_by_administrator",
         }
     }
 }

@@ -10,11 +10,20 @@ use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 pub fn state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| super::db::internal("AppState missing from context"))
+    use_context::<AppState>().ok_or_else(abandoned_render)
 }
 
 fn parts() -> Result<Parts, AppError> {
-    use_context::<Parts>().ok_or_else(|| super::db::internal("request parts missing from context"))
+    use_context::<Parts>().ok_or_else(abandoned_render)
+}
+
+/// The request's context is gone only when its page render was abandoned
+/// (the browser left mid-render, e.g. a new search as you type) while a
+/// resource of that render still ran on: nobody reads this answer, so it is
+/// not an error worth logging as one.
+fn abandoned_render() -> AppError {
+    tracing::debug!("server function ran after its page render was abandoned");
+    AppError::Transport
 }
 
 /// The signed-in person, as resolved by the session middleware for this request.

@@ -3,6 +3,7 @@
 //! backend, and answer with `AppError` on failure. Paths are stable
 //! (`/fn/<name>`) so tests and tools can call them.
 
+pub mod audit;
 pub mod onboarding;
 pub mod organisations;
 pub mod profile;

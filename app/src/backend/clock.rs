@@ -53,3 +53,26 @@ pub fn format_utc(at: UnixTime) -> String {
         })
         .unwrap_or_else(|| at.to_string())
 }
+
+/// The start (00:00 UTC) of a day written `YYYY-MM-DD`, as browsers' date
+/// fields send it.
+pub fn parse_day(text: &str) -> Result<UnixTime, time::error::Parse> {
+    use time::macros::format_description;
+    let day = time::Date::parse(text, format_description!("[year]-[month]-[day]"))?;
+    Ok(day.midnight().assume_utc().unix_timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_starts_at_midnight_utc() {
+        assert_eq!(
+            parse_day("2026-11-23").map(format_utc).as_deref(),
+            Ok("2026-11-23 00:00 UTC")
+        );
+        assert!(parse_day("23/11/2026").is_err());
+        assert!(parse_day("2026-02-30").is_err());
+    }
+}

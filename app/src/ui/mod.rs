@@ -10,6 +10,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::add_user::AddUserPage;
+use pages::audit::AuditPage;
 use pages::home::HomePage;
 use pages::not_found::NotFoundPage;
 use pages::organisations::{OrganisationSettingsPage, OrganisationsPage};
@@ -75,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("users/:id/deactivate") view=DeactivateUserPage ssr=SsrMode::Async/>
                     <Route path=path!("organisation") view=OrganisationSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("organisations") view=OrganisationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

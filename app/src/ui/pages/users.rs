@@ -5,6 +5,7 @@
 use crate::api::types::UserListPage;
 use crate::api::users::list_users;
 use crate::ui::components::form::mark_hydrated;
+use crate::ui::components::href_with_query;
 use crate::ui::layout::ErrorPanel;
 use crate::ui::pages::organisations::OrganisationPicker;
 use leptos::prelude::*;
@@ -32,28 +33,8 @@ impl ListParams {
             ("dir", &self.dir),
             ("after", &self.after),
         ];
-        let query: Vec<String> = pairs
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", urlencode(v)))
-            .collect();
-        if query.is_empty() {
-            "/users".into()
-        } else {
-            format!("/users?{}", query.join("&"))
-        }
+        href_with_query("/users", &pairs)
     }
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

@@ -32,11 +32,13 @@ step "Lints (server build, then browser build)"
 cargo clippy -p app -p server --all-targets --features app/ssr -- -D warnings
 cargo clippy -p frontend -p app --lib --target wasm32-unknown-unknown --features app/hydrate -- -D warnings
 
+# No doctests: there are none, and their rustdoc step is the one that trips
+# when another build shares the target directory at the same moment.
 step "Unit tests"
-cargo test -p app --features ssr
+cargo test -p app --features ssr --lib
 
 step "Integration tests (SQLite and PostgreSQL)"
-cargo test -p server
+cargo test -p server --lib --bins --tests
 scripts/postgres.sh --drop-test-databases
 
 step "Release build"

@@ -19,6 +19,10 @@ pub enum AppError {
     /// Signed in, but without the permission this needs.
     #[error("You do not have permission to do that")]
     Forbidden,
+    /// Signed in, but the person's permissions require two-factor
+    /// authentication, which they must set up before anything else.
+    #[error("Set up two-factor authentication to continue")]
+    TwoFactorEnrolmentRequired,
     /// The thing does not exist (or belongs to another organisation).
     #[error("{0} was not found")]
     NotFound(String),
@@ -63,7 +67,7 @@ impl AppError {
         match self {
             AppError::Validation(_) => 422,
             AppError::Unauthorized | AppError::InvalidCredentials => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::TwoFactorEnrolmentRequired => 403,
             AppError::NotFound(_) => 404,
             AppError::LinkExpired => 410,
             AppError::RateLimited { .. } => 429,

@@ -36,6 +36,10 @@ directory, then environment variables, which win):
       true only behind a reverse proxy you run. Default false
   site_root                       GATEHOUSE_SITE_ROOT
       The built browser files. Default target/site
+  two_factor_key                  GATEHOUSE_TWO_FACTOR_KEY
+      64 hexadecimal characters (e.g. openssl rand -hex 32) that encrypt
+      two-factor secrets. Default: a random key made on first start in
+      DATA_DIR/two_factor.key. Replicas must share one key: set it for them.
 
 RUST_LOG sets the log level (default info).";
 

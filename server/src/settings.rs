@@ -34,7 +34,11 @@ pub fn load(config_file: Option<&Path>) -> Result<CheckedSettings, String> {
         )
         .extract()
         .map_err(|e| format!("invalid setting: {e}"))?;
-    settings.check().map_err(|e| e.to_string())
+    let checked = settings.check().map_err(|e| e.to_string())?;
+    // Made (or read) now, so a key file that cannot be written or read
+    // stops start-up instead of the first two-factor sign-in.
+    checked.two_factor_key().map_err(|e| e.to_string())?;
+    Ok(checked)
 }
 
 /// The names of every setting, as the defaults serialise them.

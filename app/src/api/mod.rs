@@ -7,6 +7,8 @@ pub mod audit;
 pub mod onboarding;
 pub mod organisations;
 pub mod profile;
+pub mod two_factor;
+pub mod roles;
 pub mod types;
 pub mod users;
 
@@ -22,8 +24,11 @@ use {
 /// The signed-in person, or `None` when nobody is signed in.
 #[server(prefix = "/fn", endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
-    let Ok(s) = context::signed_in() else {
-        return Ok(None);
+    let s = match context::signed_in() {
+        Ok(s) => s,
+        Err(AppError::Unauthorized) => return Ok(None),
+        // Someone who must enrol first is told so (the shell takes them there).
+        Err(other) => return Err(other),
     };
     let permissions =
         crate::backend::access::permissions_of(&context::state()?.db.pool, s.user_id).await?;
@@ -52,17 +57,20 @@ pub async fn sign_in(
     if password.is_empty() {
         return Err(AppError::field("password", "Enter your password"));
     }
-    let previous = context::signed_in().ok();
-    let token = signing::sign_in(&state, &login, &password, &context::client()?).await?;
-    context::replace_session(&state, previous, token).await?;
-    leptos_axum::redirect(&safe_next(next.as_deref()));
+    let previous = context::session();
+    let opened = signing::sign_in(&state, &login, &password, &context::client()?).await?;
+    context::replace_session(&state, previous, opened.token).await?;
+    leptos_axum::redirect(&two_factor::after_password(
+        opened.stage,
+        &safe_next(next.as_deref()),
+    ));
     Ok(())
 }
 
 #[server(prefix = "/fn", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
     let state = context::state()?;
-    if let Ok(session) = context::signed_in() {
+    if let Some(session) = context::session() {
         signing::sign_out(&state, &session, &context::client()?).await?;
     }
     context::set_cookie(sessions::clearing_cookie(&state.settings));
@@ -100,12 +108,12 @@ pub async fn complete_setup(
         initials,
         password,
     };
-    let previous = context::signed_in().ok();
+    let previous = context::session();
     let user_id = setup::complete(&state, &token, &form, &client.address).await?;
-    let session =
-        sessions::start(&state.db, &state.settings, state.now(), user_id, &client).await?;
-    context::replace_session(&state, previous, session).await?;
-    leptos_axum::redirect("/");
+    // An administrator: enrolment in two-factor authentication comes next.
+    let opened = signing::open_session(&state, user_id, &client).await?;
+    context::replace_session(&state, previous, opened.token).await?;
+    leptos_axum::redirect(&two_factor::after_password(opened.stage, "/"));
     Ok(())
 }
 

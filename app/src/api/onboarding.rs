@@ -3,7 +3,7 @@
 
 use super::types::PasswordLinkInfo;
 #[cfg(feature = "ssr")]
-use crate::backend::{context, onboarding, sessions};
+use crate::backend::{context, onboarding, sign_in};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -28,13 +28,14 @@ pub async fn password_link(token: String) -> Result<PasswordLinkInfo, AppError> 
 pub async fn choose_password(token: String, password: String) -> Result<(), AppError> {
     let state = context::state()?;
     let client = context::client()?;
-    let previous = context::signed_in().ok();
+    let previous = context::session();
     let user_id =
         onboarding::complete_password_link(&state, &token, &password, &client.address).await?;
-    let session =
-        sessions::start(&state.db, &state.settings, state.now(), user_id, &client).await?;
-    context::replace_session(&state, previous, session).await?;
-    leptos_axum::redirect("/");
+    // Then the code step if they have enrolled, or enrolment if their
+    // permissions require it.
+    let opened = sign_in::open_session(&state, user_id, &client).await?;
+    context::replace_session(&state, previous, opened.token).await?;
+    leptos_axum::redirect(&super::two_factor::after_password(opened.stage, "/"));
     Ok(())
 }
 

@@ -32,7 +32,57 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// Where the built browser files (wasm, JS, CSS) are.
     pub site_root: PathBuf,
+    /// 64 hexadecimal characters (32 bytes) sealing two-factor secrets; without
+    /// it, a key file made on first use in the data directory. Replicas must share it.
+    pub two_factor_key: Option<SecretText>,
 }
+
+/// The text of a secret setting, kept out of `Debug` output (and so out of logs).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText(…)")
+    }
+}
+
+/// A 256-bit AES key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EncryptionKey([u8; 32]);
+
+impl EncryptionKey {
+    pub fn random() -> Self {
+        use rand::RngCore;
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        EncryptionKey(bytes)
+    }
+
+    /// From 64 hexadecimal characters.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let bytes = hex::decode(text.trim()).ok()?;
+        Some(EncryptionKey(bytes.try_into().ok()?))
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EncryptionKey(…)")
+    }
+}
+
+/// The key file used when `two_factor_key` is not set.
+pub const TWO_FACTOR_KEY_FILE: &str = "two_factor.key";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -48,6 +98,7 @@ impl Default for Settings {
             log_format: "text".into(),
             trust_forwarded_for: false,
             site_root: PathBuf::from("target/site"),
+            two_factor_key: None,
         }
     }
 }
@@ -72,6 +123,8 @@ pub struct CheckedSettings {
     pub log_format: LogFormat,
     pub trust_forwarded_for: bool,
     pub site_root: PathBuf,
+    /// `None`: the key file in the data directory (see `two_factor_key()`).
+    pub two_factor_key: Option<EncryptionKey>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +218,15 @@ impl Settings {
             "json" => LogFormat::Json,
             _ => return Err(bad("log_format", "must be `text` or `json`")),
         };
+        let two_factor_key = match self.two_factor_key.filter(|k| !k.0.trim().is_empty()) {
+            None => None,
+            Some(text) => Some(EncryptionKey::from_hex(&text.0).ok_or_else(|| {
+                bad(
+                    "two_factor_key",
+                    "must be 64 hexadecimal characters (32 bytes), e.g. from `openssl rand -hex 32`",
+                )
+            })?),
+        };
         Ok(CheckedSettings {
             database_url,
             public_url,
@@ -177,6 +239,7 @@ impl Settings {
             log_format,
             trust_forwarded_for: self.trust_forwarded_for,
             site_root: self.site_root,
+            two_factor_key,
         })
     }
 }
@@ -196,6 +259,63 @@ impl CheckedSettings {
     pub fn link(&self, path: &str) -> String {
         format!("{}{}", self.public_origin(), path)
     }
+
+    /// The key that seals two-factor secrets: the configured one, or else the
+    /// key file in the data directory, which the first call makes with a
+    /// random key. A first run thus needs no configuration.
+    pub fn two_factor_key(&self) -> Result<EncryptionKey, SettingError> {
+        if let Some(key) = &self.two_factor_key {
+            return Ok(key.clone());
+        }
+        let path = self.data_dir.join(TWO_FACTOR_KEY_FILE);
+        read_or_create_key_file(&path).map_err(|problem| {
+            bad(
+                "two_factor_key",
+                format!("not set, and the key file {} {problem}", path.display()),
+            )
+        })
+    }
+}
+
+fn read_or_create_key_file(path: &std::path::Path) -> Result<EncryptionKey, String> {
+    use std::io::ErrorKind;
+    let read = |path: &std::path::Path| -> Result<EncryptionKey, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot be read ({e})"))?;
+        EncryptionKey::from_hex(&text)
+            .ok_or_else(|| "does not hold 64 hexadecimal characters".into())
+    };
+    if path.exists() {
+        return read(path);
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("cannot be created ({e})"))?;
+    }
+    // Written whole under a temporary name, then linked into place: a link
+    // never replaces a file, so of two processes starting together one key
+    // wins and both use it.
+    let key = EncryptionKey::random();
+    let temporary = path.with_extension(format!("{}.tmp", uuid::Uuid::new_v4().simple()));
+    write_private(&temporary, &key.to_hex()).map_err(|e| format!("cannot be created ({e})"))?;
+    let linked = std::fs::hard_link(&temporary, path);
+    let _ = std::fs::remove_file(&temporary);
+    match linked {
+        Ok(()) => Ok(key),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => read(path),
+        Err(e) => Err(format!("cannot be created ({e})")),
+    }
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
 }
 
 #[cfg(test)]
@@ -212,7 +332,7 @@ mod tests {
     #[test]
     fn a_bad_setting_is_named_in_the_message() {
         type Change = fn(&mut Settings);
-        let cases: [(&str, Change); 6] = [
+        let cases: [(&str, Change); 7] = [
             ("public_url", |s| s.public_url = "not a url".into()),
             ("public_url", |s| {
                 s.public_url = "https://example.org/accounts".into()
@@ -224,6 +344,9 @@ mod tests {
             }),
             ("session_idle_timeout_minutes", |s| {
                 s.session_idle_timeout_minutes = 0
+            }),
+            ("two_factor_key", |s| {
+                s.two_factor_key = Some(SecretText("not hexadecimal".into()))
             }),
         ];
         for (setting, change) in cases {
@@ -237,5 +360,35 @@ mod tests {
                     .contains(&format!("GATEHOUSE_{}", setting.to_uppercase()))
             );
         }
+    }
+
+    #[test]
+    fn without_a_configured_key_one_is_made_once_in_the_data_directory() {
+        let dir = std::env::temp_dir().join(format!("gatehouse-key-{}", uuid::Uuid::new_v4()));
+        let settings = Settings {
+            data_dir: dir.clone(),
+            ..Settings::default()
+        }
+        .check()
+        .expect("valid");
+        let first = settings.two_factor_key().expect("made");
+        let again = settings.two_factor_key().expect("read back");
+        assert_eq!(first, again);
+        let text = std::fs::read_to_string(dir.join(TWO_FACTOR_KEY_FILE)).expect("key file");
+        assert_eq!(text.trim(), first.to_hex());
+        std::fs::remove_dir_all(dir).expect("clean up");
+    }
+
+    #[test]
+    fn a_configured_key_is_used_and_never_printed() {
+        let hex_key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        let settings = Settings {
+            two_factor_key: Some(SecretText(hex_key.into())),
+            ..Settings::default()
+        };
+        assert!(!format!("{settings:?}").contains(hex_key));
+        let checked = settings.check().expect("valid");
+        assert!(!format!("{checked:?}").contains(hex_key));
+        assert_eq!(checked.two_factor_key().expect("key").to_hex(), hex_key);
     }
 }

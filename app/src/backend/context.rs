@@ -1,7 +1,7 @@
 //! Small helpers for server functions: the state, the request, the signed-in
 //! person. Each returns a `Result`, never panics.
 
-use super::sessions::{ClientInfo, SignedIn};
+use super::sessions::{ClientInfo, SignedIn, Stage};
 use super::state::AppState;
 use crate::error::AppError;
 use http::request::Parts;
@@ -26,13 +26,41 @@ fn abandoned_render() -> AppError {
     AppError::Transport
 }
 
-/// The signed-in person, as resolved by the session middleware for this request.
-pub fn signed_in() -> Result<SignedIn, AppError> {
-    parts()?
+/// The session of this request at whatever stage, as resolved by the
+/// session middleware: for replacing or ending it.
+pub fn session() -> Option<SignedIn> {
+    parts()
+        .ok()?
         .extensions
         .get::<Option<SignedIn>>()
         .cloned()
         .flatten()
+}
+
+/// The fully signed-in person. Someone still owing their authentication
+/// code is not signed in; someone who must enrol in two-factor
+/// authentication first is refused with that reason.
+pub fn signed_in() -> Result<SignedIn, AppError> {
+    let session = session().ok_or(AppError::Unauthorized)?;
+    match session.stage {
+        Stage::Complete => Ok(session),
+        Stage::EnrolmentRequired => Err(AppError::TwoFactorEnrolmentRequired),
+        Stage::CodeRequired => Err(AppError::Unauthorized),
+    }
+}
+
+/// The person whose password was right and whose authentication code is
+/// still to come (the sign-in code step only).
+pub fn awaiting_code() -> Result<SignedIn, AppError> {
+    session()
+        .filter(|s| s.stage == Stage::CodeRequired)
+        .ok_or(AppError::Unauthorized)
+}
+
+/// The signed-in person, also while they must enrol (the enrolment steps only).
+pub fn enrolling() -> Result<SignedIn, AppError> {
+    session()
+        .filter(|s| matches!(s.stage, Stage::Complete | Stage::EnrolmentRequired))
         .ok_or(AppError::Unauthorized)
 }
 

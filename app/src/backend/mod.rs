@@ -14,6 +14,7 @@ pub mod onboarding;
 pub mod organisations;
 pub mod passwords;
 pub mod profile;
+pub mod roles;
 pub mod search;
 pub mod sessions;
 pub mod setup;
@@ -21,6 +22,7 @@ pub mod sign_in;
 pub mod state;
 pub mod throttle;
 pub mod tokens;
+pub mod two_factor;
 pub mod users;
 pub mod web;
 

@@ -55,7 +55,7 @@ pub async fn load(state: &AppState, me: &SignedIn) -> Result<MyProfile, AppError
 }
 
 /// "Chrome on Linux" from a User-Agent header, good enough to recognise a device.
-fn describe_device(user_agent: &str) -> String {
+pub(crate) fn describe_device(user_agent: &str) -> String {
     let browser = [
         ("Edg/", "Edge"),
         ("Firefox/", "Firefox"),

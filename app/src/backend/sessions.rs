@@ -2,6 +2,12 @@
 //! cookie; the database holds its hash. Every request looks the session up,
 //! so ending it (sign-out, deactivation, an administrator) holds at once on
 //! every replica.
+//!
+//! A session has a stage. A person who has enrolled in two-factor
+//! authentication gets a session that only waits for their code; one who
+//! must enrol (their permissions require it) can only enrol. The second is
+//! worked out from the database on every request, so gaining such a
+//! permission takes effect at the next click.
 
 use super::clock::UnixTime;
 use super::config::CheckedSettings;
@@ -11,6 +17,34 @@ use cookie::{Cookie, SameSite};
 
 /// Throttles the `last_seen_at` write to one a minute per session.
 const LAST_SEEN_RESOLUTION_SECONDS: i64 = 60;
+
+/// How long the authentication code may take after the password.
+pub const CODE_STEP_TIMEOUT_SECONDS: i64 = 10 * 60;
+
+/// How far a session has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Fully signed in.
+    Complete,
+    /// The password was right; the authentication code is still to come.
+    CodeRequired,
+    /// Signed in, but holding a permission that requires two-factor
+    /// authentication without having enrolled: only enrolment is open.
+    EnrolmentRequired,
+}
+
+impl TryFrom<String> for Stage {
+    type Error = String;
+
+    /// From `sessions.stage` (enrolment required is never stored).
+    fn try_from(stored: String) -> Result<Self, Self::Error> {
+        match stored.as_str() {
+            "complete" => Ok(Stage::Complete),
+            "code_required" => Ok(Stage::CodeRequired),
+            other => Err(format!("unknown session stage {other}")),
+        }
+    }
+}
 
 /// The person behind a request, as resolved from a live session.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -29,6 +63,8 @@ pub struct SignedIn {
     /// one a platform administrator chose for this session.
     pub working_organisation_id: i64,
     pub working_organisation_name: String,
+    #[sqlx(try_from = "String")]
+    pub stage: Stage,
 }
 
 impl SignedIn {
@@ -41,10 +77,12 @@ impl SignedIn {
 struct SessionRow {
     #[sqlx(flatten)]
     signed_in: SignedIn,
+    created_at: i64,
     last_seen_at: i64,
     expires_at: i64,
     state: String,
     kind: String,
+    two_factor_enrolled: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -53,32 +91,51 @@ pub struct ClientInfo {
     pub user_agent: String,
 }
 
-/// Starts a session for `user_id`; returns the token for the cookie.
-pub async fn start(
-    db: &Db,
+/// A session about to start.
+pub struct NewSession<'a> {
+    pub user_id: i64,
+    /// Only the authentication code is still to come.
+    pub awaiting_code: bool,
+    pub client: &'a ClientInfo,
+    /// Recovery codes just made (sealed), for their page to show once.
+    pub recovery_codes_to_show: Option<Vec<u8>>,
+}
+
+/// Starts a session; returns the token for the cookie.
+pub async fn start<'c, E>(
+    executor: E,
     settings: &CheckedSettings,
     now: UnixTime,
-    user_id: i64,
-    client: &ClientInfo,
-) -> Result<String, sqlx::Error> {
+    session: NewSession<'_>,
+) -> Result<String, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let token = tokens::generate();
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, client_address, user_agent)
-         VALUES ($1, $2, $3, $3, $4, $5, $6)",
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, client_address, user_agent, stage, recovery_codes_to_show)
+         VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8)",
     )
     .bind(tokens::hash(&token))
-    .bind(user_id)
+    .bind(session.user_id)
     .bind(now)
     .bind(now + settings.session_absolute_timeout_seconds)
-    .bind(&client.address)
-    .bind(truncate(&client.user_agent, 300))
-    .execute(&db.pool)
+    .bind(&session.client.address)
+    .bind(truncate(&session.client.user_agent, 300))
+    .bind(if session.awaiting_code {
+        "code_required"
+    } else {
+        "complete"
+    })
+    .bind(session.recovery_codes_to_show)
+    .execute(executor)
     .await?;
     Ok(token)
 }
 
 /// Finds the live session for a cookie token, ending it if it has timed out
-/// or its account can no longer be used.
+/// or its account can no longer be used. One query, plus the person's
+/// permissions when they have not enrolled in two-factor authentication.
 pub async fn resolve(
     db: &Db,
     settings: &CheckedSettings,
@@ -89,12 +146,14 @@ pub async fn resolve(
         "SELECT s.id AS session_id, s.user_id, u.organisation_id, o.name AS organisation_name,
                 u.username, u.first_name, u.last_name, u.email, u.initials, u.is_platform_admin,
                 COALESCE(w.id, o.id) AS working_organisation_id,
-                COALESCE(w.name, o.name) AS working_organisation_name,
-                s.last_seen_at, s.expires_at, u.state, u.kind
+                COALESCE(w.name, o.name) AS working_organisation_name, s.stage,
+                s.created_at, s.last_seen_at, s.expires_at, u.state, u.kind,
+                CASE WHEN t.enrolled_at IS NULL THEN 0 ELSE 1 END AS two_factor_enrolled
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          JOIN organisations o ON o.id = u.organisation_id
          LEFT JOIN organisations w ON w.id = s.working_organisation_id AND u.is_platform_admin = 1
+         LEFT JOIN two_factor t ON t.user_id = u.id
          WHERE s.token_hash = $1 AND s.ended_at IS NULL",
     )
     .bind(tokens::hash(token))
@@ -104,6 +163,10 @@ pub async fn resolve(
     let session_id = row.signed_in.session_id;
     let end_reason = if row.state != "active" || row.kind != "person" {
         Some("account_not_active")
+    } else if row.signed_in.stage == Stage::CodeRequired
+        && now - row.created_at >= CODE_STEP_TIMEOUT_SECONDS
+    {
+        Some("code_timeout")
     } else if now >= row.expires_at {
         Some("absolute_timeout")
     } else if now - row.last_seen_at >= settings.session_idle_timeout_seconds {
@@ -122,7 +185,14 @@ pub async fn resolve(
             .execute(&db.pool)
             .await?;
     }
-    Ok(Some(row.signed_in))
+    let mut signed_in = row.signed_in;
+    if signed_in.stage == Stage::Complete
+        && row.two_factor_enrolled == 0
+        && super::two_factor::required_for(&db.pool, signed_in.user_id).await?
+    {
+        signed_in.stage = Stage::EnrolmentRequired;
+    }
+    Ok(Some(signed_in))
 }
 
 /// Makes `organisation_id` where this session administers (platform
@@ -141,15 +211,31 @@ pub async fn set_working_organisation(
 }
 
 pub async fn end(db: &Db, now: UnixTime, session_id: i64, reason: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL",
+    end_once(&db.pool, now, session_id, reason).await?;
+    Ok(())
+}
+
+/// Ends a session; false if it had already ended (someone else got there
+/// first), so a step that replaces a session happens once.
+pub async fn end_once<'c, E>(
+    executor: E,
+    now: UnixTime,
+    session_id: i64,
+    reason: &str,
+) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let ended = sqlx::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = $2, recovery_codes_to_show = NULL
+         WHERE id = $3 AND ended_at IS NULL",
     )
     .bind(now)
     .bind(reason)
     .bind(session_id)
-    .execute(&db.pool)
+    .execute(executor)
     .await?;
-    Ok(())
+    Ok(ended.rows_affected() == 1)
 }
 
 /// Ends every session of a user, e.g. on deactivation. Runs inside the
@@ -160,13 +246,52 @@ pub async fn end_all_for_user(
     user_id: i64,
     reason: &str,
 ) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE user_id = $3 AND ended_at IS NULL")
+    let result = sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2, recovery_codes_to_show = NULL WHERE user_id = $3 AND ended_at IS NULL")
         .bind(now)
         .bind(reason)
         .bind(user_id)
         .execute(conn)
         .await?;
     Ok(result.rows_affected())
+}
+
+/// Takes the recovery codes waiting to be shown in this session (sealed):
+/// they are shown once.
+pub async fn take_recovery_codes_to_show(
+    db: &Db,
+    session_id: i64,
+) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    let waiting: Option<(Option<Vec<u8>>,)> =
+        sqlx::query_as("SELECT recovery_codes_to_show FROM sessions WHERE id = $1")
+            .bind(session_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    let Some(codes) = waiting.and_then(|(codes,)| codes) else {
+        return Ok(None);
+    };
+    // Only the request that clears them shows them.
+    let cleared = sqlx::query(
+        "UPDATE sessions SET recovery_codes_to_show = NULL
+         WHERE id = $1 AND recovery_codes_to_show IS NOT NULL",
+    )
+    .bind(session_id)
+    .execute(&db.pool)
+    .await?;
+    Ok((cleared.rows_affected() == 1).then_some(codes))
+}
+
+/// Leaves recovery codes to be shown once in a live session.
+pub async fn keep_recovery_codes_to_show(
+    conn: &mut sqlx::AnyConnection,
+    session_id: i64,
+    sealed: Vec<u8>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET recovery_codes_to_show = $1 WHERE id = $2")
+        .bind(sealed)
+        .bind(session_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// `__Host-` requires Secure, so the plain name is used over HTTP (development).

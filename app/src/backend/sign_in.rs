@@ -3,11 +3,15 @@
 //! password is wrong. Failures are throttled per (login, client address) and
 //! per client address, stored in the database so the limits hold across
 //! replicas; a stranger's failures from elsewhere never lock a user out.
+//!
+//! Someone who has enrolled in two-factor authentication gets a session that
+//! only waits for their code; the code step then replaces it with a full one.
 
 use super::audit::{self, Action, Entry};
-use super::sessions::{self, ClientInfo};
+use super::sessions::{self, ClientInfo, NewSession, SignedIn, Stage};
 use super::state::AppState;
 use super::throttle::{self, Throttle};
+use super::two_factor::{self, CodeCheck, CodeUse, Factor};
 use crate::domain::Login;
 use crate::error::AppError;
 
@@ -20,14 +24,51 @@ struct Candidate {
     kind: String,
 }
 
-/// Checks the credentials and starts a session; returns its token.
+/// A session just started, and how far it has come.
+pub struct Opened {
+    pub token: String,
+    pub stage: Stage,
+}
+
+/// Starts a session for someone whose password was just proved (sign-in, a
+/// password link, setup). If they have enrolled, it waits for their code:
+/// a password alone, even one set from an emailed link, is not enough.
+pub async fn open_session(
+    state: &AppState,
+    user_id: i64,
+    client: &ClientInfo,
+) -> Result<Opened, AppError> {
+    let pool = &state.db.pool;
+    let stage = if two_factor::is_enrolled(pool, user_id).await? {
+        Stage::CodeRequired
+    } else if two_factor::required_for(pool, user_id).await? {
+        Stage::EnrolmentRequired
+    } else {
+        Stage::Complete
+    };
+    let token = sessions::start(
+        pool,
+        &state.settings,
+        state.now(),
+        NewSession {
+            user_id,
+            awaiting_code: stage == Stage::CodeRequired,
+            client,
+            recovery_codes_to_show: None,
+        },
+    )
+    .await?;
+    Ok(Opened { token, stage })
+}
+
+/// Checks the credentials and starts a session.
 #[tracing::instrument(skip_all, fields(client = %client.address))]
 pub async fn sign_in(
     state: &AppState,
     login: &Login,
     password: &str,
     client: &ClientInfo,
-) -> Result<String, AppError> {
+) -> Result<Opened, AppError> {
     let now = state.now();
     let login_key = login.normalized();
     let candidates: Vec<Candidate> = sqlx::query_as(
@@ -114,7 +155,11 @@ pub async fn sign_in(
     };
 
     throttle::clear(&state.db, Throttle::SignIn, &login_key, &client.address).await?;
-    let token = sessions::start(&state.db, &state.settings, now, user.id, client).await?;
+    let opened = open_session(state, user.id, client).await?;
+    if opened.stage == Stage::CodeRequired {
+        // Signed in only once the code is right (`sign_in_with_code`).
+        return Ok(opened);
+    }
     audit::record(
         &state.db.pool,
         now,
@@ -128,6 +173,80 @@ pub async fn sign_in(
         },
     )
     .await?;
+    Ok(opened)
+}
+
+/// The code step: checks the code of the person whose password was right
+/// and replaces their waiting session with a full one; returns its token.
+/// The code is used up in the same transaction, so it works once.
+#[tracing::instrument(skip_all, fields(client = %client.address))]
+pub async fn sign_in_with_code(
+    state: &AppState,
+    waiting: &SignedIn,
+    code: &str,
+    client: &ClientInfo,
+) -> Result<String, AppError> {
+    two_factor::refuse_if_throttled(state, waiting.user_id, client, CodeUse::SignIn).await?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let factor =
+        match two_factor::use_code(&mut tx, &state.settings, waiting.user_id, code, now).await? {
+            CodeCheck::Accepted(factor) => factor,
+            CodeCheck::Refused(reason) => {
+                tx.rollback().await?;
+                return Err(two_factor::refused(
+                    state,
+                    waiting.user_id,
+                    client,
+                    CodeUse::SignIn,
+                    reason,
+                )
+                .await);
+            }
+        };
+    if !sessions::end_once(&mut *tx, now, waiting.session_id, "code_accepted").await? {
+        return Err(AppError::Unauthorized);
+    }
+    let token = sessions::start(
+        &mut *tx,
+        &state.settings,
+        now,
+        NewSession {
+            user_id: waiting.user_id,
+            awaiting_code: false,
+            client,
+            recovery_codes_to_show: None,
+        },
+    )
+    .await?;
+    let mut entries = vec![(
+        Action::SignInSucceeded,
+        format!("factor={}", factor.as_str()),
+    )];
+    if factor == Factor::RecoveryCode {
+        let left = two_factor::recovery_codes_left(&mut *tx, waiting.user_id).await?;
+        entries.push((
+            Action::RecoveryCodeUsed,
+            format!("during=sign_in left={left}"),
+        ));
+    }
+    for (action, detail) in entries {
+        audit::record(
+            &mut *tx,
+            now,
+            Entry {
+                action,
+                organisation_id: Some(waiting.organisation_id),
+                actor_user_id: Some(waiting.user_id),
+                target_user_id: Some(waiting.user_id),
+                detail,
+                client_address: &client.address,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    two_factor::forget_wrong_codes(state, waiting.user_id, client).await?;
     Ok(token)
 }
 

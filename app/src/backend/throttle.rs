@@ -13,6 +13,10 @@ pub enum Throttle {
     /// Forgotten-password requests: per account key (so nobody floods a
     /// mailbox) and per address.
     PasswordReset,
+    /// Wrong authentication codes (TOTP or recovery): per account, from
+    /// anywhere, since whoever tries already has the password; counted apart
+    /// from passwords.
+    TwoFactor,
 }
 
 struct Limits {
@@ -27,6 +31,7 @@ impl Throttle {
         match self {
             Throttle::SignIn => "sign_in",
             Throttle::PasswordReset => "password_reset",
+            Throttle::TwoFactor => "two_factor",
         }
     }
 
@@ -43,6 +48,12 @@ impl Throttle {
                 per_key_and_client: None,
                 per_key: Some(5),
                 per_client: Some(20),
+            },
+            Throttle::TwoFactor => Limits {
+                window_seconds: 15 * 60,
+                per_key_and_client: None,
+                per_key: Some(5),
+                per_client: None,
             },
         }
     }

@@ -24,6 +24,9 @@ pub fn SignedInLayout() -> impl IntoView {
                         provide_context(user.clone());
                         view! { <Shell user/> }.into_any()
                     }
+                    Err(AppError::TwoFactorEnrolmentRequired) => {
+                        view! { <Redirect path="/two-factor/enrol"/> }.into_any()
+                    }
                     Ok(None) | Err(AppError::Unauthorized) => {
                         let here = location.pathname.get_untracked();
                         let path = if here == "/" { "/sign-in".to_owned() } else { format!("/sign-in?next={here}") };
@@ -48,6 +51,7 @@ fn Shell(user: CurrentUser) -> impl IntoView {
                     <li><A href="/">"Home"</A></li>
                     {user.can(Permission::UsersView).then(|| view! { <li><A href="/users">"Users"</A></li> })}
                     {user.can(Permission::UsersManage).then(|| view! { <li><A href="/organisation">"Organisation settings"</A></li> })}
+                    {user.can(Permission::RolesManage).then(|| view! { <li><A href="/roles">"Roles"</A></li><li><A href="/profiles">"Profiles"</A></li> })}
                     {user.can(Permission::AuditView).then(|| view! { <li><A href="/audit">"Audit log"</A></li> })}
                     {user.is_platform_admin.then(|| view! { <li><A href="/organisations">"Organisations"</A></li> })}
                     <li><A href="/profile">"My profile"</A></li>

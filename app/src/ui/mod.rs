@@ -16,8 +16,10 @@ use pages::not_found::NotFoundPage;
 use pages::organisations::{OrganisationSettingsPage, OrganisationsPage};
 use pages::password_link::{ForgottenPasswordPage, PasswordLinkPage};
 use pages::profile::{ConfirmEmailPage, ProfilePage};
+use pages::roles::{AccessProfilePage, ProfilesPage, RolePage, RolesPage};
 use pages::setup::SetupPage;
-use pages::sign_in::SignInPage;
+use pages::sign_in::{SignInCodePage, SignInPage};
+use pages::two_factor::{EnrolPage, RecoveryCodesPage};
 use pages::user::{DeactivateUserPage, UserPage};
 use pages::users::UsersPage;
 
@@ -62,6 +64,9 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
+                <Route path=path!("/sign-in/code") view=SignInCodePage ssr=SsrMode::Async/>
+                <Route path=path!("/two-factor/enrol") view=EnrolPage ssr=SsrMode::Async/>
+                <Route path=path!("/two-factor/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async/>
                 <Route path=path!("/setup/:token") view=SetupPage ssr=SsrMode::Async/>
                 <Route path=path!("/activate/:token") view=PasswordLinkPage ssr=SsrMode::Async/>
                 <Route path=path!("/set-password/:token") view=PasswordLinkPage ssr=SsrMode::Async/>
@@ -76,6 +81,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("users/:id/deactivate") view=DeactivateUserPage ssr=SsrMode::Async/>
                     <Route path=path!("organisation") view=OrganisationSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("organisations") view=OrganisationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("roles") view=RolesPage ssr=SsrMode::Async/>
+                    <Route path=path!("roles/:id") view=RolePage ssr=SsrMode::Async/>
+                    <Route path=path!("profiles") view=ProfilesPage ssr=SsrMode::Async/>
+                    <Route path=path!("profiles/:id") view=AccessProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>

@@ -60,10 +60,12 @@ both_backends!(
         );
         app.clock.advance(30 * 60);
         assert!(app.whoami().await.is_none(), "idle for 30 minutes");
-        let (reason,): (String,) = sqlx::query_as("SELECT end_reason FROM sessions")
-            .fetch_one(&app.state.db.pool)
-            .await
-            .expect("session");
+        // The newest: enrolling in two-factor authentication replaced the first.
+        let (reason,): (String,) =
+            sqlx::query_as("SELECT end_reason FROM sessions ORDER BY id DESC LIMIT 1")
+                .fetch_one(&app.state.db.pool)
+                .await
+                .expect("session");
         assert_eq!(reason, "idle_timeout");
     }
 );

@@ -6,6 +6,7 @@ use crate::api::profile::{
     ChangeMyEmail, ChangeMyPassword, ConfirmEmail, EndMySession, UpdateMyDetails,
     email_change_link, profile,
 };
+use crate::api::two_factor::{ChangeTwoFactor, TwoFactorState, my_two_factor};
 use crate::api::types::MyProfile;
 use crate::domain::password_rules_hint;
 use crate::error::AppError;
@@ -51,6 +52,7 @@ fn Profile(me: MyProfile) -> impl IntoView {
         <MyDetails me=me.clone()/>
         <MyEmail me=me.clone()/>
         <MyPassword/>
+        <TwoFactorPanel/>
         <MySessions me/>
     }
 }
@@ -136,6 +138,60 @@ fn MyPassword() -> impl IntoView {
             </ActionForm>
         </section>
     }
+}
+
+#[component]
+fn TwoFactorPanel() -> impl IntoView {
+    let state = Resource::new(|| (), |_| my_two_factor());
+    view! {
+        <section class="panel" aria-labelledby="two-factor-heading">
+            <h2 id="two-factor-heading">"Two-factor authentication"</h2>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match state.await {
+                        Ok(state) => view! { <TwoFactorSetUp state/> }.into_any(),
+                        Err(error) => view! { <p role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn TwoFactorSetUp(state: TwoFactorState) -> impl IntoView {
+    let Some(since) = state.enrolled_since else {
+        let why = if state.required {
+            "Not set up yet. Your permissions require it."
+        } else {
+            "Not set up. Signing in will also take a code from an app on your phone."
+        };
+        return view! {
+            <p>{why}</p>
+            <p><a class="button primary" href="/two-factor/enrol">"Set up two-factor authentication"</a></p>
+        }
+        .into_any();
+    };
+    let action = ServerAction::<ChangeTwoFactor>::new();
+    let error = posted_error::<ChangeTwoFactor>();
+    view! {
+        <p>{format!(
+            "On since {since}. You have {} unused recovery codes.",
+            state.recovery_codes_left
+        )}</p>
+        <h3>"New phone, or new recovery codes"</h3>
+        <p class="hint">"Confirm it is you with your password and a code from your app (or a recovery code)."</p>
+        <ActionForm action=action attr:novalidate=true>
+            <ErrorSummary error=Signal::stored(error.clone())/>
+            <PlainField label="Password" name="password" input_type="password" error=error.clone() autocomplete="current-password"/>
+            <PlainField label="Authentication code" name="code" error=error autocomplete="one-time-code"/>
+            <div class="actions">
+                <button type="submit" name="change" value="new_device" class="button secondary">"Set up on a new phone"</button>
+                <button type="submit" name="change" value="new_recovery_codes" class="button secondary">"Make new recovery codes"</button>
+            </div>
+        </ActionForm>
+    }
+    .into_any()
 }
 
 #[component]

@@ -1,4 +1,5 @@
 use crate::api::SignIn;
+use crate::api::two_factor::SignInCode;
 use crate::ui::components::card::CardPage;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
 use leptos::form::ActionForm;
@@ -26,6 +27,34 @@ pub fn SignInPage() -> impl IntoView {
                     <button type="submit" class="button primary">"Sign in"</button>
                 </ActionForm>
                 <p><a href="/forgotten-password">"Forgotten your password?"</a></p>
+        </CardPage>
+    }
+}
+
+/// The second step for people who have enrolled in two-factor
+/// authentication: a code from their app, or a recovery code.
+#[component]
+pub fn SignInCodePage() -> impl IntoView {
+    let next = use_query_map().with_untracked(|q| q.get("next").unwrap_or_default());
+    let action = ServerAction::<SignInCode>::new();
+    let error = posted_error::<SignInCode>();
+    view! {
+        <Title text="Enter your authentication code"/>
+        <CardPage>
+                <h1>"Enter your authentication code"</h1>
+                <ActionForm action=action attr:novalidate=true>
+                    <ErrorSummary error=Signal::stored(error.clone())/>
+                    <PlainField
+                        label="Authentication code"
+                        name="code"
+                        error=error
+                        autocomplete="one-time-code"
+                        hint="The 6-digit code your authenticator app shows now, or one of your recovery codes."
+                    />
+                    <input type="hidden" name="next" value=next/>
+                    <button type="submit" class="button primary">"Sign in"</button>
+                </ActionForm>
+                <p><a href="/sign-in">"Start again"</a></p>
         </CardPage>
     }
 }

@@ -1,10 +1,13 @@
-//! The user page: details, state, email actions, deactivation and history.
+//! The user page: details, state, email actions, deactivation, roles and
+//! profiles, and history.
 //! Rendered on the server; its forms post without needing JavaScript.
 
 use crate::api::types::UserDetail;
 use crate::api::users::{SendUserEmail, SetUserActive, UpdateUser, user};
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
 use crate::ui::layout::ErrorPanel;
+use crate::ui::pages::roles::UserAccessSection;
+use crate::ui::pages::two_factor::UserSecuritySection;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -47,6 +50,7 @@ fn UserView(detail: UserDetail) -> impl IntoView {
         (Some("details"), _) => Some("The details were saved."),
         (Some("deactivated"), _) => Some("The account was deactivated: its sessions have ended and its links no longer work."),
         (Some("reactivated"), _) => Some("The account was reactivated. Old sessions and links stay ended."),
+        (Some("access"), _) => Some("The roles and profiles were saved. They hold from the person's next request."),
         (_, Some("welcome")) => Some("A welcome email is on its way."),
         (_, Some("set_password")) => Some("A set-password email is on its way."),
         _ => None,
@@ -100,6 +104,8 @@ fn UserView(detail: UserDetail) -> impl IntoView {
             {detail.can_manage.then(|| view! { <Actions detail=detail.clone()/> })}
         </section>
         <Details detail=detail.clone()/>
+        <UserAccessSection user_id=detail.id person_name=format!("{} {}", detail.first_name, detail.last_name)/>
+        {(detail.can_manage && !detail.is_api_user).then(|| view! { <UserSecuritySection user_id=detail.id/> })}
         <History detail/>
     }
 }

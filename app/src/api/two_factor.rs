@@ -1,0 +1,194 @@
+//! Server functions of two-factor authentication: the code step of sign-in,
+//! enrolment and its recovery codes, the person's own changes on *My
+//! profile*, and what administrators see and do on a user's page.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
+use {
+    crate::backend::sessions::Stage,
+    crate::backend::two_factor::{self, Change},
+    crate::backend::{context, sign_in as signing},
+    crate::domain::Permission,
+};
+
+/// What the enrolment page shows. The key is secret: it is shown only to
+/// the person enrolling, on this page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    /// The base32 key in groups of four, to type into an app.
+    pub key: String,
+    /// `otpauth://totp/…`, which the QR code holds.
+    pub uri: String,
+    /// The QR code, an SVG drawn on the server, as a `data:` URL.
+    pub qr_code: String,
+    pub issuer: String,
+    pub account_name: String,
+    /// The person's permissions require it and nothing else is open until done.
+    pub required: bool,
+    /// They had enrolled before and are moving to a new device.
+    pub again: bool,
+}
+
+/// Recovery codes just made, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCodesToKeep {
+    pub codes: Vec<String>,
+    /// The codes as a text file, for a download link.
+    pub download_url: String,
+}
+
+/// A person's two-factor authentication, for *My profile*.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorState {
+    pub enrolled_since: Option<String>,
+    pub recovery_codes_left: i64,
+    /// Their permissions require it.
+    pub required: bool,
+}
+
+/// An account's two-factor authentication and open sessions, for its administrators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSecurity {
+    pub enrolled_since: Option<String>,
+    pub recovery_codes_left: i64,
+    pub required: bool,
+    pub sessions: Vec<SessionLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionLine {
+    pub device: String,
+    pub client_address: String,
+    pub started: String,
+    pub last_active: String,
+    /// Signed in with the password, the authentication code still to come.
+    pub awaiting_code: bool,
+}
+
+/// Where someone goes once their password was right (sign-in, a password
+/// link, setup): the code step, enrolment, or where they were going.
+#[cfg(feature = "ssr")]
+pub(crate) fn after_password(stage: Stage, next: &str) -> String {
+    match stage {
+        Stage::CodeRequired => {
+            let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            format!("/sign-in/code?next={next}")
+        }
+        Stage::EnrolmentRequired => "/two-factor/enrol".to_owned(),
+        Stage::Complete => next.to_owned(),
+    }
+}
+
+/// The second step of sign-in: a code from the authenticator app or a
+/// recovery code. Success replaces the waiting session with a new one.
+#[server(prefix = "/fn", endpoint = "sign_in_code")]
+pub async fn sign_in_code(code: String, next: Option<String>) -> Result<(), AppError> {
+    let state = context::state()?;
+    let pending = context::awaiting_code()?;
+    if code.trim().is_empty() {
+        return Err(AppError::field("code", "Enter your authentication code"));
+    }
+    let token = signing::sign_in_with_code(&state, &pending, &code, &context::client()?).await?;
+    context::replace_session(&state, None, token).await?;
+    leptos_axum::redirect(&super::safe_next(next.as_deref()));
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "two_factor_enrolment")]
+pub async fn two_factor_enrolment() -> Result<Enrolment, AppError> {
+    two_factor::enrolment(&context::state()?, &context::enrolling()?).await
+}
+
+#[server(prefix = "/fn", endpoint = "confirm_two_factor")]
+pub async fn confirm_two_factor(code: String) -> Result<(), AppError> {
+    let state = context::state()?;
+    let me = context::enrolling()?;
+    if code.trim().is_empty() {
+        return Err(AppError::field("code", "Enter the code your app shows"));
+    }
+    let token = two_factor::confirm_enrolment(&state, &me, &code, &context::client()?).await?;
+    context::replace_session(&state, None, token).await?;
+    leptos_axum::redirect("/two-factor/recovery-codes");
+    Ok(())
+}
+
+/// The recovery codes just made in this session; `None` once shown.
+#[server(prefix = "/fn", endpoint = "recovery_codes")]
+pub async fn recovery_codes() -> Result<Option<RecoveryCodesToKeep>, AppError> {
+    two_factor::recovery_codes_to_show(&context::state()?, &context::signed_in()?).await
+}
+
+#[server(prefix = "/fn", endpoint = "my_two_factor")]
+pub async fn my_two_factor() -> Result<TwoFactorState, AppError> {
+    two_factor::state_of(&context::state()?, context::signed_in()?.user_id).await
+}
+
+/// After the password and a current code: `change` is `new_device` (enrol
+/// again) or `new_recovery_codes`.
+#[server(prefix = "/fn", endpoint = "change_two_factor")]
+pub async fn change_two_factor(
+    password: String,
+    code: String,
+    change: String,
+) -> Result<(), AppError> {
+    let me = context::signed_in()?;
+    let (change, then) = match change.as_str() {
+        "new_device" => (Change::NewDevice, "/two-factor/enrol"),
+        "new_recovery_codes" => (
+            Change::NewRecoveryCodes,
+            "/two-factor/recovery-codes?next=/profile",
+        ),
+        _ => return Err(AppError::BadRequest("Choose what to change".into())),
+    };
+    let mut missing = Vec::new();
+    if password.is_empty() {
+        missing.push(crate::domain::FieldError::new(
+            "password",
+            "Enter your password",
+        ));
+    }
+    if code.trim().is_empty() {
+        missing.push(crate::domain::FieldError::new(
+            "code",
+            "Enter your authentication code",
+        ));
+    }
+    if !missing.is_empty() {
+        return Err(AppError::Validation(missing));
+    }
+    two_factor::change(
+        &context::state()?,
+        &me,
+        &password,
+        &code,
+        change,
+        &context::client()?,
+    )
+    .await?;
+    leptos_axum::redirect(then);
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "user_security")]
+pub async fn user_security(id: i64) -> Result<AccountSecurity, AppError> {
+    let admin = context::require(Permission::UsersManage).await?;
+    two_factor::account_security(&context::state()?, &admin, id).await
+}
+
+#[server(prefix = "/fn", endpoint = "reset_two_factor")]
+pub async fn reset_two_factor(id: i64) -> Result<(), AppError> {
+    let admin = context::require(Permission::UsersManage).await?;
+    two_factor::reset(&context::state()?, &admin, id, &context::client()?).await?;
+    leptos_axum::redirect(&format!("/users/{id}?security=two_factor_reset"));
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "end_user_sessions")]
+pub async fn end_user_sessions(id: i64) -> Result<(), AppError> {
+    let admin = context::require(Permission::UsersManage).await?;
+    two_factor::end_sessions(&context::state()?, &admin, id, &context::client()?).await?;
+    leptos_axum::redirect(&format!("/users/{id}?security=sessions_ended"));
+    Ok(())
+}

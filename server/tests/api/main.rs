@@ -11,9 +11,11 @@ mod mail;
 mod onboarding;
 mod organisations;
 mod profile;
+mod roles;
 
 mod search;
 mod security;
 mod sessions;
 mod setup;
 mod sign_in;
+mod two_factor;

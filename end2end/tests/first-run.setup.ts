@@ -1,5 +1,6 @@
 import { admin, expect, test } from './fixtures';
 import { expectNoAccessibilityViolations } from './support/accessibility';
+import { enrolAuthenticator } from './support/authenticator';
 
 const EMAIL_FORMAT_ERROR = /Enter an email address in the correct format/;
 
@@ -33,10 +34,12 @@ test.describe.serial('first run', () => {
     expect(sent, 'requests sent while checking the field').toEqual([]);
   });
 
-  test('first-run setup creates the organisation and its administrator, who is signed in', async ({
+  test('first-run setup creates the organisation and its administrator, who enrols in two-factor authentication and is signed in', async ({
     page,
     setupPage,
     setupLink,
+    enrolPage,
+    recoveryCodesPage,
     shell,
     signInPage,
   }, testInfo) => {
@@ -48,6 +51,29 @@ test.describe.serial('first run', () => {
     await expect(setupPage.initials).toHaveValue(admin.initials);
 
     await setupPage.createOrganisation.click();
+
+    // An administrator must use two-factor authentication: enrolment comes first,
+    // and nothing else is open until it is done.
+    await enrolPage.expectShown();
+    await expectNoAccessibilityViolations(page, testInfo, 'the enrolment page');
+    await page.goto('/users');
+    await enrolPage.expectShown();
+
+    // The app is set up from the key written on the page; a wrong code is refused.
+    const key = await enrolPage.readKey();
+    await enrolPage.confirm('000000');
+    await expect(enrolPage.errorSummary).toBeVisible();
+    await expect(enrolPage.code).toHaveAttribute('aria-invalid', 'true');
+    await expectNoAccessibilityViolations(page, testInfo, 'the enrolment page showing an error');
+    await enrolPage.confirm(enrolAuthenticator(key));
+
+    // Ten recovery codes, shown once, to copy or download.
+    await recoveryCodesPage.expectShown();
+    expect(await recoveryCodesPage.list()).toHaveLength(10);
+    await expect(recoveryCodesPage.download).toHaveAttribute('download', 'gatehouse-recovery-codes.txt');
+    await expect(recoveryCodesPage.copyButton).toBeVisible();
+    await expectNoAccessibilityViolations(page, testInfo, 'the recovery codes page');
+    await recoveryCodesPage.continueLink.click();
 
     await shell.expectHome(admin);
     await expectNoAccessibilityViolations(page, testInfo, 'Home');

@@ -3,9 +3,11 @@ import { AddUserPage } from './pages/add-user-page';
 import { ForgottenPasswordPage, PasswordLinkPage } from './pages/password-link-pages';
 import { SetupPage } from './pages/setup-page';
 import { SignInPage } from './pages/sign-in-page';
+import { CodeStepPage, EnrolPage, RecoveryCodesPage } from './pages/two-factor-pages';
 import { SignedInShell, type SignedInPerson } from './pages/signed-in-shell';
 import { DeactivateUserPage, UserPage } from './pages/user-page';
 import { UsersPage } from './pages/users-page';
+import { nextCode } from './support/authenticator';
 import { Mailbox } from './support/mailbox';
 import { serverInfo } from './support/server';
 
@@ -21,6 +23,8 @@ export const admin = {
   /** What the form suggests from the names. */
   initials: 'SO',
   password: 'correct horse battery staple 42',
+  /** An administrator: signing in also takes a code from her authenticator app. */
+  twoFactor: true,
 } as const;
 
 /** A person the administrator adds, who activates the account from the welcome email. */
@@ -93,6 +97,9 @@ interface Fixtures {
   setupLink: string;
   setupPage: SetupPage;
   signInPage: SignInPage;
+  codeStepPage: CodeStepPage;
+  enrolPage: EnrolPage;
+  recoveryCodesPage: RecoveryCodesPage;
   shell: SignedInShell;
   usersPage: UsersPage;
   addUserPage: AddUserPage;
@@ -120,6 +127,15 @@ export const test = base.extend<Fixtures>({
   },
   signInPage: async ({ page }, use) => {
     await use(new SignInPage(page));
+  },
+  codeStepPage: async ({ page }, use) => {
+    await use(new CodeStepPage(page));
+  },
+  enrolPage: async ({ page }, use) => {
+    await use(new EnrolPage(page));
+  },
+  recoveryCodesPage: async ({ page }, use) => {
+    await use(new RecoveryCodesPage(page));
   },
   shell: async ({ page }, use) => {
     await use(new SignedInShell(page));
@@ -157,11 +173,21 @@ export const test = base.extend<Fixtures>({
   },
 });
 
-/** Signs `who` in on `page` from the sign-in page and waits for Home. */
-export async function signIn(page: Page, who: SignedInPerson & { password: string }, login = who.username) {
+/**
+ * Signs `who` in on `page` from the sign-in page (with a code from the
+ * authenticator app when they use two-factor authentication) and waits for Home.
+ */
+export async function signIn(
+  page: Page,
+  who: SignedInPerson & { password: string; twoFactor?: boolean },
+  login = who.username,
+) {
   const signInPage = new SignInPage(page);
   await signInPage.open();
   await signInPage.signIn(login, who.password);
+  if (who.twoFactor) {
+    await new CodeStepPage(page).enter(await nextCode(test.info()));
+  }
   await new SignedInShell(page).expectHome(who);
 }
 

@@ -2,14 +2,16 @@ import { admin, expect, signInFailedMessage, test, wrongPassword } from './fixtu
 import { pathnameIs } from './pages/hydration';
 import { SignedInShell } from './pages/signed-in-shell';
 import { SignInPage } from './pages/sign-in-page';
+import { CodeStepPage } from './pages/two-factor-pages';
+import { nextCode } from './support/authenticator';
 
 // Forms are plain HTML forms first: everything here works with no wasm at all.
 // (axe-core needs JavaScript in the page, so the accessibility checks of these same
 // pages run in sign-in.spec.ts and first-run.setup.ts.)
 test.describe('signing in without JavaScript', () => {
-  test('the administrator signs in, sees who is signed in and signs out', async ({
+  test('the administrator signs in with a code, sees who is signed in and signs out', async ({
     noScriptPage: page,
-  }) => {
+  }, testInfo) => {
     const signInPage = new SignInPage(page, { javaScript: false });
     const shell = new SignedInShell(page);
 
@@ -21,6 +23,7 @@ test.describe('signing in without JavaScript', () => {
     );
 
     await signInPage.signIn(admin.username, admin.password);
+    await new CodeStepPage(page).enter(await nextCode(testInfo));
     await shell.expectHome(admin);
 
     await shell.openMyProfile();

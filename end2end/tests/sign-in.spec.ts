@@ -1,17 +1,22 @@
 import { admin, expect, signInFailedMessage, test, wrongPassword } from './fixtures';
 import { pathnameIs } from './pages/hydration';
 import { expectNoAccessibilityViolations } from './support/accessibility';
+import { nextCode } from './support/authenticator';
 
 test.describe('signing in', () => {
-  test('the administrator signs in with their username and sees who is signed in', async ({
+  test('the administrator signs in with their username and a code and sees who is signed in', async ({
     page,
     signInPage,
+    codeStepPage,
     shell,
   }, testInfo) => {
     await signInPage.open();
     await expectNoAccessibilityViolations(page, testInfo, 'the sign-in page');
 
     await signInPage.signIn(admin.username, admin.password);
+    await codeStepPage.expectShown();
+    await expectNoAccessibilityViolations(page, testInfo, 'the authentication code step');
+    await codeStepPage.enter(await nextCode(testInfo));
     await shell.expectHome(admin);
     await expectNoAccessibilityViolations(page, testInfo, 'Home');
 
@@ -30,9 +35,26 @@ test.describe('signing in', () => {
     await signInPage.expectShown();
   });
 
-  test('the administrator signs in with their email address', async ({ signInPage, shell }) => {
+  test('the administrator signs in with their email address', async ({ signInPage, codeStepPage, shell }, testInfo) => {
     await signInPage.open();
     await signInPage.signIn(admin.email, admin.password);
+    await codeStepPage.enter(await nextCode(testInfo));
+    await shell.expectHome(admin);
+  });
+
+  test('a wrong authentication code is refused beside its field', async ({
+    page,
+    signInPage,
+    codeStepPage,
+    shell,
+  }, testInfo) => {
+    await signInPage.open();
+    await signInPage.signIn(admin.username, admin.password);
+    await codeStepPage.enter('000000');
+    await expect(codeStepPage.error).toContainText('That code did not work');
+    await expect(codeStepPage.code).toHaveAttribute('aria-invalid', 'true');
+    await expectNoAccessibilityViolations(page, testInfo, 'the authentication code step showing an error');
+    await codeStepPage.enter(await nextCode(testInfo));
     await shell.expectHome(admin);
   });
 

@@ -7,8 +7,8 @@ pub mod audit;
 pub mod onboarding;
 pub mod organisations;
 pub mod profile;
-pub mod two_factor;
 pub mod roles;
+pub mod two_factor;
 pub mod types;
 pub mod users;
 

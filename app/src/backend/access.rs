@@ -1,10 +1,20 @@
-//! Roles and effective permissions. Permissions are read from the database on
-//! every check, so a change holds at the next request on every replica.
+//! Effective permissions and the one permission guard.
+//!
+//! A user's permissions are the union of their roles' permissions and the
+//! permissions of the roles in their profiles, counting only roles and
+//! profiles of the user's own organisation. They are read from the database
+//! on every check (no cache), so a change holds at the next request on every
+//! replica. Every server function checks with [`require`] (through
+//! `context::require`) and then works only in `SignedIn::working_organisation_id`:
+//! the caller's organisation, or the one a platform administrator chose.
 
 use super::clock::UnixTime;
 use super::sessions::SignedIn;
 use crate::domain::Permission;
 use crate::error::AppError;
+
+/// The role the first administrator of an organisation receives.
+pub const ADMINISTRATOR_ROLE: &str = "Administrator";
 
 /// Roles every new organisation starts with (editable afterwards).
 const STARTER_ROLES: [(&str, &str, &[Permission]); 4] = [
@@ -40,11 +50,28 @@ const STARTER_ROLES: [(&str, &str, &[Permission]); 4] = [
     ),
 ];
 
-/// The role the first administrator of an organisation receives.
-pub const ADMINISTRATOR_ROLE: &str = "Administrator";
+/// Profiles every new organisation starts with, made of starter roles
+/// (migration 0005 gave them to the organisations that existed before).
+const STARTER_PROFILES: [(&str, &str, &[&str]); 3] = [
+    (
+        "Office administrator",
+        "Runs the office: manages accounts and reads reports",
+        &["User administrator", "Office staff"],
+    ),
+    (
+        "Teaching staff",
+        "Teaches: works with pupil-level data and reads reports",
+        &["Teacher"],
+    ),
+    (
+        "Head of department",
+        "Teaches, looks colleagues up and reads reports",
+        &["Teacher", "Office staff"],
+    ),
+];
 
-/// Creates the starter roles of a new organisation.
-pub async fn create_starter_roles(
+/// Creates the starter roles and profiles of a new organisation.
+pub async fn create_starter_access(
     conn: &mut sqlx::AnyConnection,
     now: UnixTime,
     organisation_id: i64,
@@ -65,6 +92,28 @@ pub async fn create_starter_roles(
                 .bind(permission.key())
                 .execute(&mut *conn)
                 .await?;
+        }
+    }
+    for (name, description, roles) in STARTER_PROFILES {
+        let (profile_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO profiles (organisation_id, name, description, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(organisation_id)
+        .bind(name)
+        .bind(description)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+        for role in roles {
+            sqlx::query(
+                "INSERT INTO profile_roles (profile_id, role_id, organisation_id)
+                 SELECT $1, id, organisation_id FROM roles WHERE organisation_id = $2 AND name = $3",
+            )
+            .bind(profile_id)
+            .bind(organisation_id)
+            .bind(role)
+            .execute(&mut *conn)
+            .await?;
         }
     }
     Ok(())
@@ -93,24 +142,67 @@ pub async fn grant_role_by_name(
     Ok(())
 }
 
-/// Everything a user may do: the union of their roles' permissions.
+/// One way a user holds a permission: through `role`, given directly or as
+/// part of `profile`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub permission: Permission,
+    pub role: String,
+    pub profile: Option<String>,
+}
+
+/// Every way `user_id` holds each of their permissions.
+pub async fn grants_of<'c, E>(executor: E, user_id: i64) -> Result<Vec<Grant>, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT rp.permission, r.name, CAST(NULL AS TEXT)
+         FROM user_roles ur
+         JOIN users u ON u.id = ur.user_id
+         JOIN roles r ON r.id = ur.role_id AND r.organisation_id = u.organisation_id
+         JOIN role_permissions rp ON rp.role_id = r.id
+         WHERE ur.user_id = $1
+         UNION ALL
+         SELECT rp.permission, r.name, p.name
+         FROM user_profiles up
+         JOIN users u ON u.id = up.user_id
+         JOIN profiles p ON p.id = up.profile_id AND p.organisation_id = u.organisation_id
+         JOIN profile_roles pr ON pr.profile_id = p.id
+         JOIN roles r ON r.id = pr.role_id AND r.organisation_id = u.organisation_id
+         JOIN role_permissions rp ON rp.role_id = r.id
+         WHERE up.user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_all(executor)
+    .await?;
+    let mut grants: Vec<Grant> = rows
+        .into_iter()
+        .filter_map(|(key, role, profile)| {
+            Permission::from_key(&key).map(|permission| Grant {
+                permission,
+                role,
+                profile,
+            })
+        })
+        .collect();
+    grants.sort_by(|a, b| {
+        (a.permission, &a.profile, &a.role).cmp(&(b.permission, &b.profile, &b.role))
+    });
+    Ok(grants)
+}
+
+/// Everything a user may do: the union of their roles' and profiles' permissions.
 pub async fn permissions_of(
     pool: &sqlx::AnyPool,
     user_id: i64,
 ) -> Result<Vec<Permission>, sqlx::Error> {
-    let keys: Vec<(String,)> = sqlx::query_as(
-        "SELECT DISTINCT rp.permission FROM user_roles ur
-         JOIN role_permissions rp ON rp.role_id = ur.role_id
-         WHERE ur.user_id = $1",
-    )
-    .bind(user_id)
-    .fetch_all(pool)
-    .await?;
-    let mut permissions: Vec<Permission> = keys
-        .iter()
-        .filter_map(|(k,)| Permission::from_key(k))
+    let mut permissions: Vec<Permission> = grants_of(pool, user_id)
+        .await?
+        .into_iter()
+        .map(|grant| grant.permission)
         .collect();
-    permissions.sort();
+    permissions.dedup();
     Ok(permissions)
 }
 

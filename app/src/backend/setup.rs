@@ -114,7 +114,7 @@ pub(super) async fn insert_organisation(
             .await;
     match inserted {
         Ok((id,)) => {
-            super::access::create_starter_roles(conn, now, id).await?;
+            super::access::create_starter_access(conn, now, id).await?;
             Ok(id)
         }
         Err(e) if violated_constraint(&e).as_deref() == Some("organisations_name_key") => {

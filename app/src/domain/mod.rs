@@ -48,6 +48,7 @@ macro_rules! validated_text {
     };
 }
 
+mod access_names;
 mod email;
 mod initials;
 mod names;
@@ -56,6 +57,7 @@ mod password;
 mod permissions;
 mod username;
 
+pub use access_names::{AccessDescription, ProfileName, RoleName};
 pub use email::Email;
 pub use initials::Initials;
 pub use names::{FirstName, LastName};

@@ -1,0 +1,245 @@
+//! Server functions for roles, profiles and who holds them. Editing roles
+//! and profiles needs `roles.manage`; giving them to people and taking them
+//! away needs `users.manage` (the rule and its one exception are written in
+//! `backend::roles`). The organisation comes from the session, never from
+//! the request.
+//!
+//! Checkbox lists post as repeated `permissions[]`, `roles[]` and
+//! `profiles[]` fields: the form decoder (serde_qs) reads a bracketed
+//! repeated name as a list and refuses a plain one repeated.
+
+use crate::domain::Permission;
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
+use {crate::backend::context, crate::backend::roles};
+
+/// A line of the Roles page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleSummary {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub permission_count: usize,
+    pub member_count: i64,
+    /// Holders must use two-factor authentication.
+    pub requires_2fa: bool,
+}
+
+/// A line of the Profiles page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileSummary {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub roles: Vec<String>,
+    pub member_count: i64,
+    pub requires_2fa: bool,
+}
+
+/// A role's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleDetail {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub permissions: Vec<Permission>,
+    /// The profiles this role is part of.
+    pub profiles: Vec<String>,
+    pub members: Vec<AccessMember>,
+}
+
+/// A profile's page: every role of the organisation, those in it ticked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileDetail {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub roles: Vec<AccessChoice>,
+    pub members: Vec<AccessMember>,
+}
+
+/// Someone holding a role or profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessMember {
+    pub user_id: i64,
+    pub name: String,
+    pub username: String,
+    pub state: String,
+    /// The profile through which they hold the role; `None` when given directly.
+    pub through: Option<String>,
+}
+
+/// A role or profile offered as a checkbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessChoice {
+    pub id: i64,
+    pub name: String,
+    /// Ticked now.
+    pub held: bool,
+    /// Carries a permission whose holders must use two-factor authentication.
+    pub requires_2fa: bool,
+    /// What it carries: permission labels of a role, role names of a profile.
+    pub includes: Vec<String>,
+    /// The viewer may not give or take it away (it carries `roles.manage`,
+    /// which they lack).
+    pub locked: bool,
+}
+
+/// The *Roles and profiles* section of a user page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserAccess {
+    pub user_id: i64,
+    pub is_api_user: bool,
+    /// The viewer may give and take away roles and profiles (`users.manage`).
+    pub can_assign: bool,
+    /// The viewer may open role and profile pages (`roles.manage`).
+    pub can_edit_roles: bool,
+    pub roles: Vec<AccessChoice>,
+    pub profiles: Vec<AccessChoice>,
+    pub effective: Vec<EffectivePermission>,
+}
+
+/// A permission the user holds and every role or profile giving it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EffectivePermission {
+    pub permission: Permission,
+    /// "Role Teacher", "Profile Teaching staff (role Teacher)".
+    pub granted_by: Vec<String>,
+}
+
+#[server(prefix = "/fn", endpoint = "roles")]
+pub async fn load_roles() -> Result<Vec<RoleSummary>, AppError> {
+    let admin = context::require(Permission::RolesManage).await?;
+    roles::list_roles(&context::state()?, &admin).await
+}
+
+#[server(prefix = "/fn", endpoint = "role")]
+pub async fn load_role(id: i64) -> Result<RoleDetail, AppError> {
+    let admin = context::require(Permission::RolesManage).await?;
+    roles::role_detail(&context::state()?, &admin, id).await
+}
+
+#[server(prefix = "/fn", endpoint = "add_role")]
+pub async fn add_role(
+    name: String,
+    #[server(default)] description: String,
+) -> Result<(), AppError> {
+    let admin = context::require(Permission::RolesManage).await?;
+    let id = roles::add_role(
+        &context::state()?,
+        &admin,
+        &name,
+        &description,
+        &context::client()?.address,
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/roles/{id}?saved=created"));
+    Ok(())
+}
+
+/// Saves a role's name, description and permissions (the ticked
+/// `permissions[]`; none ticked removes them all).
+#[server(prefix = "/fn", endpoint = "save_role")]
+pub async fn save_role(
+    id: i64,
+    name: String,
+    #[server(default)] description: String,
+    #[server(default)] permissions: Vec<String>,
+) -> Result<(), AppError> {
+    let admin = context::require(Permission::RolesManage).await?;
+    roles::save_role(
+        &context::state()?,
+        &admin,
+        id,
+        &name,
+        &description,
+        &permissions,
+        &context::client()?.address,
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/roles/{id}?saved=changes"));
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "profiles")]
+pub async fn load_profiles() -> Result<Vec<ProfileSummary>, AppError> {
+    let admin = context::require(Permission::RolesManage).await?;
+    roles::list_profiles(&context::state()?, &admin).await
+}
+
+#[server(prefix = "/fn", endpoint = "access_profile")]
+pub async fn load_profile(id: i64) -> Result<ProfileDetail, AppError> {
+    let admin = context::require(Permission::RolesManage).await?;
+    roles::profile_detail(&context::state()?, &admin, id).await
+}
+
+#[server(prefix = "/fn", endpoint = "add_profile")]
+pub async fn add_profile(
+    name: String,
+    #[server(default)] description: String,
+) -> Result<(), AppError> {
+    let admin = context::require(Permission::RolesManage).await?;
+    let id = roles::add_profile(
+        &context::state()?,
+        &admin,
+        &name,
+        &description,
+        &context::client()?.address,
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/profiles/{id}?saved=created"));
+    Ok(())
+}
+
+/// Saves a profile's name, description and roles (the ticked `roles[]`).
+#[server(prefix = "/fn", endpoint = "save_profile")]
+pub async fn save_profile(
+    id: i64,
+    name: String,
+    #[server(default)] description: String,
+    #[server(default)] roles: Vec<i64>,
+) -> Result<(), AppError> {
+    let admin = context::require(Permission::RolesManage).await?;
+    roles::save_profile(
+        &context::state()?,
+        &admin,
+        id,
+        &name,
+        &description,
+        &roles,
+        &context::client()?.address,
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/profiles/{id}?saved=changes"));
+    Ok(())
+}
+
+/// The roles and profiles of an account, and the permissions they give.
+#[server(prefix = "/fn", endpoint = "user_access")]
+pub async fn load_user_access(id: i64) -> Result<UserAccess, AppError> {
+    let admin = context::require(Permission::UsersView).await?;
+    roles::user_access(&context::state()?, &admin, id).await
+}
+
+/// Gives the account exactly the ticked `roles[]` and `profiles[]`.
+#[server(prefix = "/fn", endpoint = "save_user_access")]
+pub async fn save_user_access(
+    id: i64,
+    #[server(default)] roles: Vec<i64>,
+    #[server(default)] profiles: Vec<i64>,
+) -> Result<(), AppError> {
+    let admin = context::require(Permission::UsersManage).await?;
+    roles::save_user_access(
+        &context::state()?,
+        &admin,
+        id,
+        &roles,
+        &profiles,
+        &context::client()?.address,
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/users/{id}?saved=access"));
+    Ok(())
+}

@@ -7,7 +7,9 @@
 //!   `users.manage`: administrators keep control of people's access (SPEC);
 //! - except that a role or profile carrying `roles.manage` is given or taken
 //!   away only by a holder of `roles.manage`, since whoever holds it can
-//!   rewrite every role: handing it out is handing out everything.
+//!   rewrite every role: handing it out is handing out everything;
+//! - and no change may leave the organisation with nobody able to manage
+//!   roles and profiles.
 //!
 //! Everything here works inside `admin.working_organisation_id` only; the id
 //! of a role, profile or account anywhere else answers "not found".
@@ -314,6 +316,7 @@ pub async fn save_role(
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let old = find(&mut tx, Kind::Role, organisation_id, role_id).await?;
+    let managers_before = role_managers(&mut tx, organisation_id).await?;
     write_naming(
         &mut tx,
         Kind::Role,
@@ -355,6 +358,7 @@ pub async fn save_role(
         )
         .await?;
     }
+    keep_a_role_manager(&mut tx, organisation_id, managers_before).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -375,6 +379,7 @@ pub async fn save_profile(
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let old = find(&mut tx, Kind::Profile, organisation_id, profile_id).await?;
+    let managers_before = role_managers(&mut tx, organisation_id).await?;
     let catalogue = Catalogue::load(&mut tx, organisation_id).await?;
     let wanted = catalogue.role_ids(role_ids)?;
     write_naming(
@@ -431,7 +436,52 @@ pub async fn save_profile(
         )
         .await?;
     }
+    keep_a_role_manager(&mut tx, organisation_id, managers_before).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// How many people of the organisation who can sign in (pending or active)
+/// hold `roles.manage`.
+async fn role_managers(
+    conn: &mut sqlx::AnyConnection,
+    organisation_id: i64,
+) -> Result<i64, sqlx::Error> {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM users u
+         WHERE u.organisation_id = $1 AND u.kind = 'person' AND u.state <> 'deactivated'
+           AND EXISTS (
+               SELECT 1 FROM user_roles ur
+               JOIN roles r ON r.id = ur.role_id AND r.organisation_id = u.organisation_id
+               JOIN role_permissions rp ON rp.role_id = r.id
+               WHERE ur.user_id = u.id AND rp.permission = $2
+               UNION ALL
+               SELECT 1 FROM user_profiles up
+               JOIN profile_roles pr ON pr.profile_id = up.profile_id
+               JOIN role_permissions rp ON rp.role_id = pr.role_id
+               WHERE up.user_id = u.id AND rp.permission = $2
+           )",
+    )
+    .bind(organisation_id)
+    .bind(Permission::RolesManage.key())
+    .fetch_one(conn)
+    .await?;
+    Ok(count)
+}
+
+/// Refuses a change that leaves nobody in the organisation able to manage
+/// roles and profiles (when somebody could before): nobody but a platform
+/// administrator could undo it.
+async fn keep_a_role_manager(
+    conn: &mut sqlx::AnyConnection,
+    organisation_id: i64,
+    managers_before: i64,
+) -> Result<(), AppError> {
+    if managers_before > 0 && role_managers(conn, organisation_id).await? == 0 {
+        return Err(AppError::BadRequest(
+            "This would leave nobody in the organisation able to manage roles and profiles. Give that permission to someone else first".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -914,6 +964,7 @@ pub async fn save_user_access(
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let catalogue = Catalogue::load(&mut tx, organisation_id).await?;
+    let managers_before = role_managers(&mut tx, organisation_id).await?;
     let wanted_roles = catalogue.role_ids(role_ids)?;
     let wanted_profiles = catalogue.profile_ids(profile_ids)?;
     let (held_roles, held_profiles) = held_by(&mut tx, user_id).await?;
@@ -997,6 +1048,7 @@ pub async fn save_user_access(
         )
         .await?;
     }
+    keep_a_role_manager(&mut tx, organisation_id, managers_before).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -830,6 +830,59 @@ both_backends!(
     }
 );
 
+both_backends!(
+    async fn nobody_can_leave_the_organisation_without_someone_able_to_manage_roles(app: TestApp) {
+        let (riverside, zoe, _) = riverside_with_zoe(&app).await;
+        let sian = app.user_id("sian.obrien").await;
+        let administrator = role_id(&app, riverside, "Administrator").await;
+        let all_but_roles = [
+            "users.view",
+            "users.manage",
+            "api_users.manage",
+            "audit.view",
+        ];
+        let before = stored_role(&app, administrator).await;
+        let audit_before = app.audit_actions().await.len();
+
+        // Siân is the only one: she can neither take roles.manage out of her
+        // role nor take her role away.
+        for response in [
+            save_role(
+                &app,
+                &app.client,
+                administrator,
+                "Administrator",
+                &before.1,
+                &all_but_roles,
+            )
+            .await,
+            save_access(&app, &app.client, sian, &[], &[]).await,
+        ] {
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+            let body = error_of(response).await;
+            assert!(
+                body["BadRequest"]
+                    .as_str()
+                    .expect("message")
+                    .contains("nobody in the organisation"),
+                "{body}"
+            );
+        }
+        assert_eq!(stored_role(&app, administrator).await, before);
+        assert_eq!(held(&app, sian).await, (vec![administrator], vec![]));
+        assert_eq!(
+            app.audit_actions().await.len(),
+            audit_before,
+            "nothing recorded"
+        );
+
+        // With Zoë an administrator too, Siân may step down.
+        ok(save_access(&app, &app.client, zoe, &[administrator], &[]).await).await;
+        ok(save_access(&app, &app.client, sian, &[], &[]).await).await;
+        assert_eq!(held(&app, sian).await, (vec![], vec![]));
+    }
+);
+
 // --- Organisations ----------------------------------------------------------------
 
 both_backends!(

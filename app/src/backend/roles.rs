@@ -879,12 +879,9 @@ pub async fn user_access(
 ) -> Result<UserAccess, AppError> {
     let account = administration::account(state, admin, user_id).await?;
     let pool = &state.db.pool;
-    let can_assign = access::require(pool, admin, Permission::UsersManage)
-        .await
-        .is_ok();
-    let can_edit_roles = access::require(pool, admin, Permission::RolesManage)
-        .await
-        .is_ok();
+    let viewer = access::permissions_of(pool, admin.user_id).await?;
+    let can_assign = viewer.contains(&Permission::UsersManage);
+    let can_edit_roles = viewer.contains(&Permission::RolesManage);
     let mut conn = pool.acquire().await?;
     let catalogue = Catalogue::load(&mut conn, admin.working_organisation_id).await?;
     let (held_roles, held_profiles) = held_by(&mut conn, user_id).await?;

@@ -222,6 +222,7 @@ pub struct AuditFilter {
 }
 
 /// One line of the audit log page.
+#[derive(sqlx::FromRow)]
 pub struct AuditRow {
     pub id: i64,
     pub at: UnixTime,
@@ -274,10 +275,10 @@ pub async fn search(
         .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.parse::<i64>().ok()?)))
         .unwrap_or((i64::MAX, i64::MAX));
     let person = |text: &str| text.trim().to_lowercase();
-    let rows: Vec<(i64, i64, String, Option<String>, Option<String>, String, String)> = sqlx::query_as(
+    let mut rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT a.id, a.at, a.action,
-                CASE WHEN ua.id IS NULL THEN NULL ELSE ua.first_name || ' ' || ua.last_name || ' (' || ua.username || ')' END,
-                CASE WHEN ut.id IS NULL THEN NULL ELSE ut.first_name || ' ' || ut.last_name || ' (' || ut.username || ')' END,
+                CASE WHEN ua.id IS NULL THEN NULL ELSE ua.first_name || ' ' || ua.last_name || ' (' || ua.username || ')' END AS actor,
+                CASE WHEN ut.id IS NULL THEN NULL ELSE ut.first_name || ' ' || ut.last_name || ' (' || ut.username || ')' END AS target,
                 a.detail, a.client_address
          FROM audit_log a
          LEFT JOIN users ua ON ua.id = a.actor_user_id
@@ -302,20 +303,6 @@ pub async fn search(
     .bind(AUDIT_PAGE_SIZE + 1)
     .fetch_all(pool)
     .await?;
-    let mut rows: Vec<AuditRow> = rows
-        .into_iter()
-        .map(
-            |(id, at, action, actor, target, detail, client_address)| AuditRow {
-                id,
-                at,
-                action,
-                actor,
-                target,
-                detail,
-                client_address,
-            },
-        )
-        .collect();
     let next = (rows.len() as i64 > AUDIT_PAGE_SIZE).then(|| {
         rows.truncate(AUDIT_PAGE_SIZE as usize);
         rows.last().map(|r| format!("{}.{}", r.at, r.id))

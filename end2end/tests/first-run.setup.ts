@@ -65,7 +65,7 @@ test.describe.serial('first run', () => {
     await expect(enrolPage.errorSummary).toBeVisible();
     await expect(enrolPage.code).toHaveAttribute('aria-invalid', 'true');
     await expectNoAccessibilityViolations(page, testInfo, 'the enrolment page showing an error');
-    await enrolPage.confirm(enrolAuthenticator(key));
+    await enrolPage.confirm(enrolAuthenticator(admin.username, key));
 
     // Ten recovery codes, shown once, to copy or download.
     await recoveryCodesPage.expectShown();

@@ -186,7 +186,7 @@ export async function signIn(
   await signInPage.open();
   await signInPage.signIn(login, who.password);
   if (who.twoFactor) {
-    await new CodeStepPage(page).enter(await nextCode(test.info()));
+    await new CodeStepPage(page).enter(nextCode());
   }
   await new SignedInShell(page).expectHome(who);
 }

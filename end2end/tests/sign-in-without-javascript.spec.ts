@@ -11,7 +11,7 @@ import { nextCode } from './support/authenticator';
 test.describe('signing in without JavaScript', () => {
   test('the administrator signs in with a code, sees who is signed in and signs out', async ({
     noScriptPage: page,
-  }, testInfo) => {
+  }) => {
     const signInPage = new SignInPage(page, { javaScript: false });
     const shell = new SignedInShell(page);
 
@@ -23,7 +23,7 @@ test.describe('signing in without JavaScript', () => {
     );
 
     await signInPage.signIn(admin.username, admin.password);
-    await new CodeStepPage(page).enter(await nextCode(testInfo));
+    await new CodeStepPage(page).enter(nextCode());
     await shell.expectHome(admin);
 
     await shell.openMyProfile();

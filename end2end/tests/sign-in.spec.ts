@@ -16,7 +16,7 @@ test.describe('signing in', () => {
     await signInPage.signIn(admin.username, admin.password);
     await codeStepPage.expectShown();
     await expectNoAccessibilityViolations(page, testInfo, 'the authentication code step');
-    await codeStepPage.enter(await nextCode(testInfo));
+    await codeStepPage.enter(nextCode());
     await shell.expectHome(admin);
     await expectNoAccessibilityViolations(page, testInfo, 'Home');
 
@@ -35,10 +35,10 @@ test.describe('signing in', () => {
     await signInPage.expectShown();
   });
 
-  test('the administrator signs in with their email address', async ({ signInPage, codeStepPage, shell }, testInfo) => {
+  test('the administrator signs in with their email address', async ({ signInPage, codeStepPage, shell }) => {
     await signInPage.open();
     await signInPage.signIn(admin.email, admin.password);
-    await codeStepPage.enter(await nextCode(testInfo));
+    await codeStepPage.enter(nextCode());
     await shell.expectHome(admin);
   });
 
@@ -54,7 +54,7 @@ test.describe('signing in', () => {
     await expect(codeStepPage.error).toContainText('That code did not work');
     await expect(codeStepPage.code).toHaveAttribute('aria-invalid', 'true');
     await expectNoAccessibilityViolations(page, testInfo, 'the authentication code step showing an error');
-    await codeStepPage.enter(await nextCode(testInfo));
+    await codeStepPage.enter(nextCode());
     await shell.expectHome(admin);
   });
 

@@ -19,7 +19,7 @@ use super::administration;
 use super::audit::{self, Action, Entry};
 use super::clock::UnixTime;
 use super::db::violated_constraint;
-use super::sessions::SignedIn;
+use super::sessions::{self, AccessHolders, SignedIn};
 use super::state::AppState;
 use crate::api::roles::{
     AccessChoice, AccessMember, EffectivePermission, ProfileDetail, ProfileSummary, RoleDetail,
@@ -346,6 +346,9 @@ pub async fn save_role(
             .execute(&mut *tx)
             .await?;
     }
+    if !added.is_empty() || !removed.is_empty() {
+        sessions::rotate_after_access_change(&mut tx, AccessHolders::Role(role_id)).await?;
+    }
     let keys = |list: &[Permission]| list.iter().map(|p| p.key().to_owned()).collect::<Vec<_>>();
     if let Some(detail) = change_detail(Kind::Role, &old, &naming, &keys(&added), &keys(&removed)) {
         record(
@@ -413,6 +416,9 @@ pub async fn save_profile(
             .bind(role_id)
             .execute(&mut *tx)
             .await?;
+    }
+    if !added.is_empty() || !removed.is_empty() {
+        sessions::rotate_after_access_change(&mut tx, AccessHolders::Profile(profile_id)).await?;
     }
     let names = |ids: &[i64]| {
         let mut names: Vec<String> = ids.iter().map(|id| catalogue.role_name(*id)).collect();
@@ -1044,6 +1050,9 @@ pub async fn save_user_access(
             client_address,
         )
         .await?;
+    }
+    if !changes.is_empty() {
+        sessions::rotate_after_access_change(&mut tx, AccessHolders::User(user_id)).await?;
     }
     keep_a_role_manager(&mut tx, organisation_id, managers_before).await?;
     tx.commit().await?;

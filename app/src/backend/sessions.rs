@@ -83,6 +83,20 @@ struct SessionRow {
     state: String,
     kind: String,
     two_factor_enrolled: i64,
+    rotation_due: i64,
+    /// 1 when the cookie holds the current token, 0 for the replaced one
+    /// during its grace.
+    current_token: i64,
+}
+
+/// How long a replaced session token still works after rotation.
+const ROTATION_GRACE_SECONDS: i64 = 60;
+
+/// A live session and, when its id was just rotated, the token the browser
+/// must be given instead of the one it sent.
+pub struct Resolved {
+    pub signed_in: SignedIn,
+    pub new_token: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -141,22 +155,25 @@ pub async fn resolve(
     settings: &CheckedSettings,
     now: UnixTime,
     token: &str,
-) -> Result<Option<SignedIn>, sqlx::Error> {
+) -> Result<Option<Resolved>, sqlx::Error> {
     let row: Option<SessionRow> = sqlx::query_as(
         "SELECT s.id AS session_id, s.user_id, u.organisation_id, o.name AS organisation_name,
                 u.username, u.first_name, u.last_name, u.email, u.initials, u.is_platform_admin,
                 COALESCE(w.id, o.id) AS working_organisation_id,
                 COALESCE(w.name, o.name) AS working_organisation_name, s.stage,
                 s.created_at, s.last_seen_at, s.expires_at, u.state, u.kind,
-                CASE WHEN t.enrolled_at IS NULL THEN 0 ELSE 1 END AS two_factor_enrolled
+                CASE WHEN t.enrolled_at IS NULL THEN 0 ELSE 1 END AS two_factor_enrolled,
+                s.rotation_due, CASE WHEN s.token_hash = $1 THEN 1 ELSE 0 END AS current_token
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          JOIN organisations o ON o.id = u.organisation_id
          LEFT JOIN organisations w ON w.id = s.working_organisation_id AND u.is_platform_admin = 1
          LEFT JOIN two_factor t ON t.user_id = u.id
-         WHERE s.token_hash = $1 AND s.ended_at IS NULL",
+         WHERE (s.token_hash = $1 OR (s.previous_token_hash = $1 AND s.previous_token_until > $2))
+           AND s.ended_at IS NULL",
     )
     .bind(tokens::hash(token))
+    .bind(now)
     .fetch_optional(&db.pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
@@ -185,6 +202,11 @@ pub async fn resolve(
             .execute(&db.pool)
             .await?;
     }
+    let new_token = if row.rotation_due == 1 && row.current_token == 1 {
+        rotate(db, now, session_id, token).await?
+    } else {
+        None
+    };
     let mut signed_in = row.signed_in;
     if signed_in.stage == Stage::Complete
         && row.two_factor_enrolled == 0
@@ -192,7 +214,70 @@ pub async fn resolve(
     {
         signed_in.stage = Stage::EnrolmentRequired;
     }
-    Ok(Some(signed_in))
+    Ok(Some(Resolved {
+        signed_in,
+        new_token,
+    }))
+}
+
+/// Gives the session a new token, keeping the old one for a short grace.
+/// `None` when a parallel request rotated it first (its response carries
+/// the new cookie).
+async fn rotate(
+    db: &Db,
+    now: UnixTime,
+    session_id: i64,
+    old_token: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let token = tokens::generate();
+    let rotated = sqlx::query(
+        "UPDATE sessions SET token_hash = $1, previous_token_hash = $2, previous_token_until = $3, rotation_due = 0
+         WHERE id = $4 AND token_hash = $2 AND rotation_due = 1",
+    )
+    .bind(tokens::hash(&token))
+    .bind(tokens::hash(old_token))
+    .bind(now + ROTATION_GRACE_SECONDS)
+    .bind(session_id)
+    .execute(&db.pool)
+    .await?;
+    Ok((rotated.rows_affected() == 1).then_some(token))
+}
+
+/// Whose sessions a change of access concerns.
+#[derive(Debug, Clone, Copy)]
+pub enum AccessHolders {
+    User(i64),
+    /// Everyone holding the role, directly or through a profile.
+    Role(i64),
+    Profile(i64),
+}
+
+/// Asks every live session of `holders` for a new id at its next request:
+/// what the person may do has changed. Runs in the caller's transaction.
+pub async fn rotate_after_access_change(
+    conn: &mut sqlx::AnyConnection,
+    holders: AccessHolders,
+) -> Result<(), sqlx::Error> {
+    let (people, id) = match holders {
+        AccessHolders::User(id) => ("SELECT $1", id),
+        AccessHolders::Role(id) => (
+            "SELECT user_id FROM user_roles WHERE role_id = $1
+             UNION SELECT up.user_id FROM user_profiles up
+                   JOIN profile_roles pr ON pr.profile_id = up.profile_id WHERE pr.role_id = $1",
+            id,
+        ),
+        AccessHolders::Profile(id) => (
+            "SELECT user_id FROM user_profiles WHERE profile_id = $1",
+            id,
+        ),
+    };
+    sqlx::query(&format!(
+        "UPDATE sessions SET rotation_due = 1 WHERE ended_at IS NULL AND user_id IN ({people})"
+    ))
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Makes `organisation_id` where this session administers (platform

@@ -24,13 +24,18 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         .find_map(|v| sessions::token_from_cookie_header(&state.settings, v))
         .filter(|_| !is_asset);
     let mut stale_cookie = false;
+    let mut new_token = None;
     let signed_in: Option<SignedIn> = match &token {
         None => None,
         Some(token) => {
             match sessions::resolve(&state.db, &state.settings, state.now(), token).await {
-                Ok(found) => {
-                    stale_cookie = found.is_none();
-                    found
+                Ok(Some(resolved)) => {
+                    new_token = resolved.new_token;
+                    Some(resolved.signed_in)
+                }
+                Ok(None) => {
+                    stale_cookie = true;
+                    None
                 }
                 Err(error) => return super::db::internal(error).into_response(),
             }
@@ -39,6 +44,14 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
     request.extensions_mut().insert(client);
     request.extensions_mut().insert(signed_in);
     let mut response = next.run(request).await;
+    // A rotated session id goes out unless the response already ends or
+    // replaces this session (sign-out, a new sign-in).
+    if let Some(token) = new_token
+        && !response.headers().contains_key(header::SET_COOKIE)
+        && let Ok(value) = HeaderValue::from_str(&sessions::session_cookie(&state.settings, token))
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
     if stale_cookie
         && !response.headers().contains_key(header::SET_COOKIE)
         && let Ok(value) = HeaderValue::from_str(&sessions::clearing_cookie(&state.settings))

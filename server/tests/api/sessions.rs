@@ -132,3 +132,117 @@ async fn over_https_the_cookie_is_secure_and_host_prefixed() {
     assert!(header.contains("Secure"), "{header}");
     assert!(response.headers().contains_key("strict-transport-security"));
 }
+
+/// `whoami` with an explicit cookie; also the cookie the answer sets, if any.
+async fn whoami_and_new_cookie(
+    app: &TestApp,
+    cookie: &str,
+) -> (Option<serde_json::Value>, Option<String>) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/fn/whoami", app.address))
+        .header("origin", &app.address)
+        .header("cookie", cookie)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    let set = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gatehouse_session=") && !v.starts_with("gatehouse_session=;"))
+        .map(|v| v.split(';').next().expect("name=value").to_owned());
+    let body: serde_json::Value = response.json().await.expect("json");
+    ((!body.is_null()).then_some(body), set)
+}
+
+both_backends!(
+    async fn a_change_of_access_gives_the_session_a_new_id_at_its_next_request(app: TestApp) {
+        app.set_up_first_administrator().await;
+        let (zoe, _) = app
+            .add_and_activate(&person_form(
+                "Zoë",
+                "Ångström",
+                "zoe@riverside.example",
+                "ZA",
+            ))
+            .await;
+        let old = session_cookie(
+            app.call_as(
+                &app.new_browser(),
+                "sign_in",
+                &[("login", "zoe.angstrom"), ("password", PASSWORD)],
+            )
+            .await,
+        );
+        let (me, rotated) = whoami_and_new_cookie(&app, &old).await;
+        assert!(me.is_some());
+        assert_eq!(rotated, None, "no change, no new id");
+
+        let (office_staff,): (i64,) =
+            sqlx::query_as("SELECT id FROM roles WHERE name = 'Office staff'")
+                .fetch_one(&app.state.db.pool)
+                .await
+                .expect("role");
+        let response = app
+            .call(
+                "save_user_access",
+                &[
+                    ("id", &zoe.to_string()),
+                    ("roles[]", &office_staff.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+
+        // Her next request holds the new permission and carries a new id.
+        let (me, new) = whoami_and_new_cookie(&app, &old).await;
+        assert_eq!(
+            me.expect("still signed in")["permissions"],
+            serde_json::json!(["UsersView", "ReportsView"])
+        );
+        let new = new.expect("a new session id");
+        assert_ne!(new, old);
+        let (me, again) = whoami_and_new_cookie(&app, &new).await;
+        assert!(me.is_some());
+        assert_eq!(again, None, "rotated once");
+        // Requests already in flight with the old id still work for a moment…
+        assert!(whoami_and_new_cookie(&app, &old).await.0.is_some());
+        // …and not after.
+        app.clock.advance(61);
+        assert!(whoami_and_new_cookie(&app, &old).await.0.is_none());
+        assert!(whoami_and_new_cookie(&app, &new).await.0.is_some());
+
+        // A change to a role she holds rotates her session too.
+        let response = app
+            .call(
+                "save_role",
+                &[
+                    ("id", &office_staff.to_string()),
+                    ("name", "Office staff"),
+                    ("description", ""),
+                    ("permissions[]", "users.view"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        let (me, newer) = whoami_and_new_cookie(&app, &new).await;
+        assert_eq!(
+            me.expect("signed in")["permissions"],
+            serde_json::json!(["UsersView"])
+        );
+        assert!(newer.is_some_and(|c| c != new));
+    }
+);

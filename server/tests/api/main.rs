@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod cli;
 mod mail;
+mod matrix;
 mod onboarding;
 mod organisations;
 mod profile;

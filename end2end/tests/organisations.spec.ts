@@ -1,14 +1,16 @@
 import { admin, expect, signIn, test } from './fixtures';
 import { pathnameIs } from './pages/hydration';
 import { PasswordLinkPage } from './pages/password-link-pages';
+import { EnrolPage, RecoveryCodesPage } from './pages/two-factor-pages';
+import * as OTPAuth from 'otpauth';
 import { OrganisationPicker, OrganisationSettingsPage, OrganisationsPage } from './pages/organisations-pages';
 import { expectNoAccessibilityViolations } from './support/accessibility';
 
 const northfield = 'Northfield School';
 const ada = { firstName: 'Ada', lastName: 'Lovelace', email: 'ada.lovelace@northfield.example' };
 
-// The platform administrator adds an organisation with its first administrator,
-// works in it (its users, its settings), and switches back from the Users page.
+// The platform administrator adds an organisation with its first administrator
+// (who enrols in 2FA as she activates), works in it (its users, its settings), and switches back from the Users page.
 test('a platform administrator adds an organisation, works in it and switches back', async ({
   page,
   shell,
@@ -39,6 +41,19 @@ test('a platform administrator adds an organisation, works in it and switches ba
   const adasPage = new PasswordLinkPage(otherBrowserPage);
   await adasPage.open(welcome.link!);
   await adasPage.expectActivationForm(northfield);
+  // As its administrator she must set up two-factor authentication before anything else.
+  await adasPage.activate('orchard lantern pebble 73');
+  const adasEnrolment = new EnrolPage(otherBrowserPage);
+  await adasEnrolment.expectShown();
+  const key = (await adasEnrolment.readKey()).replace(/\s+/g, '');
+  await adasEnrolment.confirm(
+    new OTPAuth.TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: OTPAuth.Secret.fromBase32(key) }).generate(),
+  );
+  const adasCodes = new RecoveryCodesPage(otherBrowserPage);
+  await adasCodes.expectShown();
+  await adasCodes.continueLink.click();
+  await expect(otherBrowserPage.getByRole('heading', { level: 1, name: 'Welcome, Ada' })).toBeVisible();
+  await expect(otherBrowserPage.getByRole('banner')).toContainText(northfield);
 
   // Northfield's own settings: a bad lifetime is refused beside its field, a good one saved.
   const settings = new OrganisationSettingsPage(page);

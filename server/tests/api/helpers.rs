@@ -338,6 +338,12 @@ pub fn session_cookie(response: Response) -> String {
 
 /// `whoami` with an explicit cookie, as a copied cookie would be replayed.
 pub async fn whoami_with_cookie(app: &TestApp, cookie: &str) -> Option<Value> {
+    whoami_and_new_cookie(app, cookie).await.0
+}
+
+/// `whoami` with an explicit cookie; also the session cookie the answer
+/// sets, if it sets one (a rotated session id).
+pub async fn whoami_and_new_cookie(app: &TestApp, cookie: &str) -> (Option<Value>, Option<String>) {
     let response = reqwest::Client::new()
         .post(format!("{}/fn/whoami", app.address))
         .header("origin", &app.address)
@@ -347,8 +353,15 @@ pub async fn whoami_with_cookie(app: &TestApp, cookie: &str) -> Option<Value> {
         .await
         .expect("request");
     assert_eq!(response.status(), StatusCode::OK);
+    let set = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gatehouse_session=") && !v.starts_with("gatehouse_session=;"))
+        .map(|v| v.split(';').next().expect("name=value").to_owned());
     let body: Value = response.json().await.expect("json");
-    (!body.is_null()).then_some(body)
+    ((!body.is_null()).then_some(body), set)
 }
 
 // ---------------------------------------------------------------------------

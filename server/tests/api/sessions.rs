@@ -133,31 +133,6 @@ async fn over_https_the_cookie_is_secure_and_host_prefixed() {
     assert!(response.headers().contains_key("strict-transport-security"));
 }
 
-/// `whoami` with an explicit cookie; also the cookie the answer sets, if any.
-async fn whoami_and_new_cookie(
-    app: &TestApp,
-    cookie: &str,
-) -> (Option<serde_json::Value>, Option<String>) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/fn/whoami", app.address))
-        .header("origin", &app.address)
-        .header("cookie", cookie)
-        .header("accept", "application/json")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), StatusCode::OK);
-    let set = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("gatehouse_session=") && !v.starts_with("gatehouse_session=;"))
-        .map(|v| v.split(';').next().expect("name=value").to_owned());
-    let body: serde_json::Value = response.json().await.expect("json");
-    ((!body.is_null()).then_some(body), set)
-}
-
 both_backends!(
     async fn a_change_of_access_gives_the_session_a_new_id_at_its_next_request(app: TestApp) {
         app.set_up_first_administrator().await;

@@ -109,6 +109,34 @@ pub struct EffectivePermission {
     pub granted_by: Vec<String>,
 }
 
+/// Adds a role or profile, then opens its page.
+#[cfg(feature = "ssr")]
+async fn add(kind: roles::Kind, name: &str, description: &str) -> Result<(), AppError> {
+    let admin = context::require(Permission::RolesManage).await?;
+    let id = roles::add(
+        &context::state()?,
+        &admin,
+        kind,
+        name,
+        description,
+        &context::client()?.address,
+    )
+    .await?;
+    show_saved(kind, id, "created");
+    Ok(())
+}
+
+/// Sends the browser to the page of the role or profile `id`, which says
+/// what happened (`saved`: `created` or `changes`).
+#[cfg(feature = "ssr")]
+fn show_saved(kind: roles::Kind, id: i64, saved: &str) {
+    let pages = match kind {
+        roles::Kind::Role => "roles",
+        roles::Kind::Profile => "profiles",
+    };
+    leptos_axum::redirect(&format!("/{pages}/{id}?saved={saved}"));
+}
+
 #[server(prefix = "/fn", endpoint = "roles")]
 pub async fn load_roles() -> Result<Vec<RoleSummary>, AppError> {
     let admin = context::require(Permission::RolesManage).await?;
@@ -126,17 +154,7 @@ pub async fn add_role(
     name: String,
     #[server(default)] description: String,
 ) -> Result<(), AppError> {
-    let admin = context::require(Permission::RolesManage).await?;
-    let id = roles::add_role(
-        &context::state()?,
-        &admin,
-        &name,
-        &description,
-        &context::client()?.address,
-    )
-    .await?;
-    leptos_axum::redirect(&format!("/roles/{id}?saved=created"));
-    Ok(())
+    add(roles::Kind::Role, &name, &description).await
 }
 
 /// Saves a role's name, description and permissions (the ticked
@@ -159,7 +177,7 @@ pub async fn save_role(
         &context::client()?.address,
     )
     .await?;
-    leptos_axum::redirect(&format!("/roles/{id}?saved=changes"));
+    show_saved(roles::Kind::Role, id, "changes");
     Ok(())
 }
 
@@ -180,17 +198,7 @@ pub async fn add_profile(
     name: String,
     #[server(default)] description: String,
 ) -> Result<(), AppError> {
-    let admin = context::require(Permission::RolesManage).await?;
-    let id = roles::add_profile(
-        &context::state()?,
-        &admin,
-        &name,
-        &description,
-        &context::client()?.address,
-    )
-    .await?;
-    leptos_axum::redirect(&format!("/profiles/{id}?saved=created"));
-    Ok(())
+    add(roles::Kind::Profile, &name, &description).await
 }
 
 /// Saves a profile's name, description and roles (the ticked `roles[]`).
@@ -212,7 +220,7 @@ pub async fn save_profile(
         &context::client()?.address,
     )
     .await?;
-    leptos_axum::redirect(&format!("/profiles/{id}?saved=changes"));
+    show_saved(roles::Kind::Profile, id, "changes");
     Ok(())
 }
 

@@ -32,7 +32,7 @@ use std::collections::{BTreeSet, HashMap};
 /// Roles and profiles share their shape: a name unique in the organisation
 /// and a description.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub enum Kind {
     Role,
     Profile,
 }
@@ -71,6 +71,21 @@ impl Kind {
         match self {
             Kind::Role => Action::RoleCreated,
             Kind::Profile => Action::ProfileCreated,
+        }
+    }
+
+    fn changed(self) -> Action {
+        match self {
+            Kind::Role => Action::RoleChanged,
+            Kind::Profile => Action::ProfileChanged,
+        }
+    }
+
+    /// Everyone holding the role or profile `id`.
+    fn holders(self, id: i64) -> AccessHolders {
+        match self {
+            Kind::Role => AccessHolders::Role(id),
+            Kind::Profile => AccessHolders::Profile(id),
         }
     }
 
@@ -213,7 +228,8 @@ async fn record(
     .await
 }
 
-async fn add(
+/// Adds a role with no permissions, or a profile with no roles; returns its id.
+pub async fn add(
     state: &AppState,
     admin: &SignedIn,
     kind: Kind,
@@ -237,36 +253,6 @@ async fn add(
     record(&mut tx, now, admin, kind.created(), detail, client_address).await?;
     tx.commit().await?;
     Ok(id)
-}
-
-/// Adds a role with no permissions; returns its id.
-pub async fn add_role(
-    state: &AppState,
-    admin: &SignedIn,
-    name: &str,
-    description: &str,
-    client_address: &str,
-) -> Result<i64, AppError> {
-    add(state, admin, Kind::Role, name, description, client_address).await
-}
-
-/// Adds a profile with no roles; returns its id.
-pub async fn add_profile(
-    state: &AppState,
-    admin: &SignedIn,
-    name: &str,
-    description: &str,
-    client_address: &str,
-) -> Result<i64, AppError> {
-    add(
-        state,
-        admin,
-        Kind::Profile,
-        name,
-        description,
-        client_address,
-    )
-    .await
 }
 
 /// What a save changed, for the audit log: "role=Teacher renamed_from=Teachers
@@ -294,6 +280,87 @@ fn change_detail(
     (!parts.is_empty()).then(|| format!("{}={} {}", kind.noun(), new.name, parts.join(" ")))
 }
 
+/// A save of a role or profile under way in its write transaction: the new
+/// name and description, the old ones, and how many people could manage
+/// roles before.
+struct Saving {
+    kind: Kind,
+    id: i64,
+    naming: Naming,
+    old: (String, String),
+    managers_before: i64,
+    now: UnixTime,
+}
+
+impl Saving {
+    /// Starts saving the role or profile `id` of the organisation, or "not found".
+    async fn open(
+        tx: &mut sqlx::AnyConnection,
+        kind: Kind,
+        organisation_id: i64,
+        id: i64,
+        naming: Naming,
+        now: UnixTime,
+    ) -> Result<Saving, AppError> {
+        let old = find(tx, kind, organisation_id, id).await?;
+        let managers_before = role_managers(tx, organisation_id).await?;
+        Ok(Saving {
+            kind,
+            id,
+            naming,
+            old,
+            managers_before,
+            now,
+        })
+    }
+
+    /// Writes the new name and description.
+    async fn write_naming(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        organisation_id: i64,
+    ) -> Result<(), AppError> {
+        write_naming(
+            tx,
+            self.kind,
+            organisation_id,
+            Some(self.id),
+            &self.naming,
+            self.now,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Ends a save that `added` and `removed` permissions (of a role) or
+    /// roles (of a profile): gives the holders' sessions new ids, records
+    /// the change, and refuses to leave nobody able to manage roles.
+    async fn close(
+        self,
+        tx: &mut sqlx::AnyConnection,
+        admin: &SignedIn,
+        added: &[String],
+        removed: &[String],
+        client_address: &str,
+    ) -> Result<(), AppError> {
+        if !added.is_empty() || !removed.is_empty() {
+            sessions::rotate_after_access_change(tx, self.kind.holders(self.id)).await?;
+        }
+        if let Some(detail) = change_detail(self.kind, &self.old, &self.naming, added, removed) {
+            record(
+                tx,
+                self.now,
+                admin,
+                self.kind.changed(),
+                detail,
+                client_address,
+            )
+            .await?;
+        }
+        keep_a_role_manager(tx, admin.working_organisation_id, self.managers_before).await
+    }
+}
+
 /// Renames and describes a role and makes its permissions exactly `keys`.
 pub async fn save_role(
     state: &AppState,
@@ -313,19 +380,17 @@ pub async fn save_role(
                 .ok_or_else(|| AppError::BadRequest(format!("There is no permission {key}")))
         })
         .collect::<Result<BTreeSet<Permission>, AppError>>()?;
-    let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    let old = find(&mut tx, Kind::Role, organisation_id, role_id).await?;
-    let managers_before = role_managers(&mut tx, organisation_id).await?;
-    write_naming(
+    let saving = Saving::open(
         &mut tx,
         Kind::Role,
         organisation_id,
-        Some(role_id),
-        &naming,
-        now,
+        role_id,
+        naming,
+        state.now(),
     )
     .await?;
+    saving.write_naming(&mut tx, organisation_id).await?;
     let current: BTreeSet<Permission> = role_permissions(&mut tx, role_id)
         .await?
         .into_iter()
@@ -346,22 +411,16 @@ pub async fn save_role(
             .execute(&mut *tx)
             .await?;
     }
-    if !added.is_empty() || !removed.is_empty() {
-        sessions::rotate_after_access_change(&mut tx, AccessHolders::Role(role_id)).await?;
-    }
     let keys = |list: &[Permission]| list.iter().map(|p| p.key().to_owned()).collect::<Vec<_>>();
-    if let Some(detail) = change_detail(Kind::Role, &old, &naming, &keys(&added), &keys(&removed)) {
-        record(
+    saving
+        .close(
             &mut tx,
-            now,
             admin,
-            Action::RoleChanged,
-            detail,
+            &keys(&added),
+            &keys(&removed),
             client_address,
         )
         .await?;
-    }
-    keep_a_role_manager(&mut tx, organisation_id, managers_before).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -379,21 +438,19 @@ pub async fn save_profile(
 ) -> Result<(), AppError> {
     let organisation_id = admin.working_organisation_id;
     let naming = Naming::parse(Kind::Profile, name, description)?;
-    let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    let old = find(&mut tx, Kind::Profile, organisation_id, profile_id).await?;
-    let managers_before = role_managers(&mut tx, organisation_id).await?;
-    let catalogue = Catalogue::load(&mut tx, organisation_id).await?;
-    let wanted = catalogue.role_ids(role_ids)?;
-    write_naming(
+    let saving = Saving::open(
         &mut tx,
         Kind::Profile,
         organisation_id,
-        Some(profile_id),
-        &naming,
-        now,
+        profile_id,
+        naming,
+        state.now(),
     )
     .await?;
+    let catalogue = Catalogue::load(&mut tx, organisation_id).await?;
+    let wanted = catalogue.ids(Kind::Role, role_ids)?;
+    saving.write_naming(&mut tx, organisation_id).await?;
     let current: BTreeSet<i64> = catalogue
         .profile(profile_id)
         .map(|p| p.role_ids.iter().copied().collect())
@@ -417,32 +474,20 @@ pub async fn save_profile(
             .execute(&mut *tx)
             .await?;
     }
-    if !added.is_empty() || !removed.is_empty() {
-        sessions::rotate_after_access_change(&mut tx, AccessHolders::Profile(profile_id)).await?;
-    }
     let names = |ids: &[i64]| {
         let mut names: Vec<String> = ids.iter().map(|id| catalogue.role_name(*id)).collect();
         names.sort_by_key(|name| name.to_lowercase());
         names
     };
-    if let Some(detail) = change_detail(
-        Kind::Profile,
-        &old,
-        &naming,
-        &names(&added),
-        &names(&removed),
-    ) {
-        record(
+    saving
+        .close(
             &mut tx,
-            now,
             admin,
-            Action::ProfileChanged,
-            detail,
+            &names(&added),
+            &names(&removed),
             client_address,
         )
         .await?;
-    }
-    keep_a_role_manager(&mut tx, organisation_id, managers_before).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -592,6 +637,11 @@ impl Catalogue {
         Ok(Catalogue { roles, profiles })
     }
 
+    /// The catalogue of `organisation_id`, outside any transaction.
+    async fn of(state: &AppState, organisation_id: i64) -> Result<Catalogue, sqlx::Error> {
+        Catalogue::load(&mut *state.db.pool.acquire().await?, organisation_id).await
+    }
+
     fn role(&self, id: i64) -> Option<&CatalogueRole> {
         self.roles.iter().find(|r| r.id == id)
     }
@@ -604,24 +654,15 @@ impl Catalogue {
         self.role(id).map(|r| r.name.clone()).unwrap_or_default()
     }
 
-    /// `ids`, each a role of the organisation, or "not found".
-    fn role_ids(&self, ids: &[i64]) -> Result<BTreeSet<i64>, AppError> {
+    /// `ids`, each a role (or each a profile) of the organisation, or "not found".
+    fn ids(&self, kind: Kind, ids: &[i64]) -> Result<BTreeSet<i64>, AppError> {
         ids.iter()
             .map(|id| {
-                self.role(*id)
-                    .map(|r| r.id)
-                    .ok_or_else(|| Kind::Role.not_found())
-            })
-            .collect()
-    }
-
-    /// `ids`, each a profile of the organisation, or "not found".
-    fn profile_ids(&self, ids: &[i64]) -> Result<BTreeSet<i64>, AppError> {
-        ids.iter()
-            .map(|id| {
-                self.profile(*id)
-                    .map(|p| p.id)
-                    .ok_or_else(|| Kind::Profile.not_found())
+                let known = match kind {
+                    Kind::Role => self.role(*id).is_some(),
+                    Kind::Profile => self.profile(*id).is_some(),
+                };
+                known.then_some(*id).ok_or_else(|| kind.not_found())
             })
             .collect()
     }
@@ -700,7 +741,7 @@ async fn member_counts(
 /// The Roles page.
 pub async fn list_roles(state: &AppState, admin: &SignedIn) -> Result<Vec<RoleSummary>, AppError> {
     let organisation_id = admin.working_organisation_id;
-    let catalogue = Catalogue::load(&mut *state.db.pool.acquire().await?, organisation_id).await?;
+    let catalogue = Catalogue::of(state, organisation_id).await?;
     let members = member_counts(state, Kind::Role, organisation_id).await?;
     Ok(catalogue
         .roles
@@ -722,7 +763,7 @@ pub async fn list_profiles(
     admin: &SignedIn,
 ) -> Result<Vec<ProfileSummary>, AppError> {
     let organisation_id = admin.working_organisation_id;
-    let catalogue = Catalogue::load(&mut *state.db.pool.acquire().await?, organisation_id).await?;
+    let catalogue = Catalogue::of(state, organisation_id).await?;
     let members = member_counts(state, Kind::Profile, organisation_id).await?;
     Ok(catalogue
         .profiles
@@ -806,7 +847,7 @@ pub async fn role_detail(
     role_id: i64,
 ) -> Result<RoleDetail, AppError> {
     let organisation_id = admin.working_organisation_id;
-    let catalogue = Catalogue::load(&mut *state.db.pool.acquire().await?, organisation_id).await?;
+    let catalogue = Catalogue::of(state, organisation_id).await?;
     let role = catalogue
         .role(role_id)
         .ok_or_else(|| Kind::Role.not_found())?;
@@ -832,7 +873,7 @@ pub async fn profile_detail(
     profile_id: i64,
 ) -> Result<ProfileDetail, AppError> {
     let organisation_id = admin.working_organisation_id;
-    let catalogue = Catalogue::load(&mut *state.db.pool.acquire().await?, organisation_id).await?;
+    let catalogue = Catalogue::of(state, organisation_id).await?;
     let profile = catalogue
         .profile(profile_id)
         .ok_or_else(|| Kind::Profile.not_found())?;
@@ -968,8 +1009,8 @@ pub async fn save_user_access(
     let mut tx = state.db.begin_write().await?;
     let catalogue = Catalogue::load(&mut tx, organisation_id).await?;
     let managers_before = role_managers(&mut tx, organisation_id).await?;
-    let wanted_roles = catalogue.role_ids(role_ids)?;
-    let wanted_profiles = catalogue.profile_ids(profile_ids)?;
+    let wanted_roles = catalogue.ids(Kind::Role, role_ids)?;
+    let wanted_profiles = catalogue.ids(Kind::Profile, profile_ids)?;
     let (held_roles, held_profiles) = held_by(&mut tx, user_id).await?;
     let role_changes = differences(&wanted_roles, &held_roles)
         .into_iter()

@@ -8,6 +8,7 @@ use crate::api::roles::{
     load_role, load_roles, load_user_access,
 };
 use crate::domain::Permission;
+use crate::error::AppError;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
 use crate::ui::layout::ErrorPanel;
 use leptos::form::ActionForm;
@@ -17,15 +18,69 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 const TWO_FACTOR: &str = "Requires two-factor authentication";
 
-/// The label and hint of the name field.
-const ROLE_NAME: (&str, &str) = (
-    "Role name",
-    "2 to 60 characters, unlike any other role's name.",
-);
-const PROFILE_NAME: (&str, &str) = (
-    "Profile name",
-    "2 to 60 characters, unlike any other profile's name.",
-);
+/// Roles and profiles have pages of the same shape; this says whose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Role,
+    Profile,
+}
+
+/// The words and places that differ between a role's pages and a profile's.
+struct Texts {
+    /// "role", "profile".
+    noun: &'static str,
+    /// A column and a section heading.
+    heading: &'static str,
+    /// The list page's title.
+    plural: &'static str,
+    /// The list page, under which each has its own page.
+    page: &'static str,
+    /// What one is made of: permissions (of a role) or roles (of a profile).
+    contents: &'static str,
+    /// The label and hint of the name field.
+    naming: (&'static str, &'static str),
+    /// The hint of the *Add a role* or *Add a profile* form.
+    add_hint: &'static str,
+    /// The Members section of one nobody holds.
+    no_members: &'static str,
+}
+
+const ROLE: Texts = Texts {
+    noun: "role",
+    heading: "Role",
+    plural: "Roles",
+    page: "/roles",
+    contents: "Permissions",
+    naming: (
+        "Role name",
+        "2 to 60 characters, unlike any other role's name.",
+    ),
+    add_hint: "It starts with no permissions: choose them on its page.",
+    no_members: "Nobody holds this role yet. Give it to people on their user page, or put it in a profile.",
+};
+
+const PROFILE: Texts = Texts {
+    noun: "profile",
+    heading: "Profile",
+    plural: "Profiles",
+    page: "/profiles",
+    contents: "Roles",
+    naming: (
+        "Profile name",
+        "2 to 60 characters, unlike any other profile's name.",
+    ),
+    add_hint: "It starts with no roles: choose them on its page.",
+    no_members: "Nobody holds this profile yet. Give it to people on their user page.",
+};
+
+impl Kind {
+    fn texts(self) -> &'static Texts {
+        match self {
+            Kind::Role => &ROLE,
+            Kind::Profile => &PROFILE,
+        }
+    }
+}
 
 fn id_param() -> i64 {
     use_params_map().with_untracked(|p| p.get("id").and_then(|id| id.parse().ok()).unwrap_or(0))
@@ -44,6 +99,23 @@ fn loading() -> impl IntoView {
     view! { <p class="loading" role="status">"Loading…"</p> }
 }
 
+/// `resource` shown by `show` once loaded, or the error it gave.
+fn loaded<T>(resource: Resource<Result<T, AppError>>, show: fn(T) -> AnyView) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+{
+    view! {
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                match resource.await {
+                    Ok(value) => show(value),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
 /// "Requires two-factor authentication", or nothing.
 fn two_factor_mark(required: bool) -> impl IntoView {
     required.then(|| view! { " " <span class="badge">{TWO_FACTOR}</span> })
@@ -52,96 +124,98 @@ fn two_factor_mark(required: bool) -> impl IntoView {
 #[component]
 pub fn RolesPage() -> impl IntoView {
     let roles = Resource::new(|| (), |_| load_roles());
+    let table = loaded(roles, |roles| {
+        let lines = roles.into_iter().map(Line::from).collect();
+        view! { <LineTable kind=Kind::Role lines/> }.into_any()
+    });
     view! {
-        <Title text="Roles"/>
-        <h1>"Roles"</h1>
-        <p class="hint">
+        <ListPage kind=Kind::Role table=table.into_any()>
             "A role is a set of permissions. Give people roles on their user page, or group roles into "
             <a href="/profiles">"profiles"</a>" so a job's access is given in one step."
-        </p>
-        <Suspense fallback=loading>
-            {move || Suspend::new(async move {
-                match roles.await {
-                    Ok(roles) => view! { <RoleTable roles/> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
-                }
-            })}
-        </Suspense>
-        <AddRoleForm/>
-    }
-}
-
-#[component]
-fn RoleTable(roles: Vec<RoleSummary>) -> impl IntoView {
-    let rows = roles
-        .into_iter()
-        .map(|role| {
-            let href = format!("/roles/{}", role.id);
-            view! {
-                <tr>
-                    <th scope="row"><a href=href>{role.name}</a></th>
-                    <td>{role.description}</td>
-                    <td class="number">{role.permission_count}</td>
-                    <td class="number">{role.member_count}</td>
-                    <td>{if role.requires_2fa { "Yes" } else { "No" }}</td>
-                </tr>
-            }
-        })
-        .collect::<Vec<_>>();
-    view! {
-        <div class="table-wrap panel">
-            <table>
-                <caption class="visually-hidden">"Roles of the organisation"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"Description"</th>
-                        <th scope="col">"Permissions"</th>
-                        <th scope="col">"Members"</th>
-                        <th scope="col">{TWO_FACTOR}</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        </ListPage>
     }
 }
 
 #[component]
 pub fn ProfilesPage() -> impl IntoView {
     let profiles = Resource::new(|| (), |_| load_profiles());
+    let table = loaded(profiles, |profiles| {
+        let lines = profiles.into_iter().map(Line::from).collect();
+        view! { <LineTable kind=Kind::Profile lines/> }.into_any()
+    });
     view! {
-        <Title text="Profiles"/>
-        <h1>"Profiles"</h1>
-        <p class="hint">
+        <ListPage kind=Kind::Profile table=table.into_any()>
             "A profile is a set of "<a href="/roles">"roles"</a>
             ", such as everything an office administrator needs, given to people in one step on their user page."
-        </p>
-        <Suspense fallback=loading>
-            {move || Suspend::new(async move {
-                match profiles.await {
-                    Ok(profiles) => view! { <ProfileTable profiles/> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
-                }
-            })}
-        </Suspense>
-        <AddProfileForm/>
+        </ListPage>
+    }
+}
+
+/// The Roles or the Profiles page: what they are (`children`), the table
+/// and the form adding one.
+#[component]
+fn ListPage(kind: Kind, table: AnyView, children: Children) -> impl IntoView {
+    let texts = kind.texts();
+    view! {
+        <Title text=texts.plural/>
+        <h1>{texts.plural}</h1>
+        <p class="hint">{children()}</p>
+        {table}
+        <AddForm kind/>
+    }
+}
+
+/// A line of the Roles or the Profiles page.
+struct Line {
+    id: i64,
+    name: String,
+    description: String,
+    /// The cell saying what it is made of.
+    contents: AnyView,
+    member_count: i64,
+    requires_2fa: bool,
+}
+
+impl From<RoleSummary> for Line {
+    fn from(role: RoleSummary) -> Line {
+        Line {
+            id: role.id,
+            name: role.name,
+            description: role.description,
+            contents: view! { <td class="number">{role.permission_count}</td> }.into_any(),
+            member_count: role.member_count,
+            requires_2fa: role.requires_2fa,
+        }
+    }
+}
+
+impl From<ProfileSummary> for Line {
+    fn from(profile: ProfileSummary) -> Line {
+        Line {
+            id: profile.id,
+            name: profile.name,
+            description: profile.description,
+            contents: view! { <td>{profile.roles.join(", ")}</td> }.into_any(),
+            member_count: profile.member_count,
+            requires_2fa: profile.requires_2fa,
+        }
     }
 }
 
 #[component]
-fn ProfileTable(profiles: Vec<ProfileSummary>) -> impl IntoView {
-    let rows = profiles
+fn LineTable(kind: Kind, lines: Vec<Line>) -> impl IntoView {
+    let texts = kind.texts();
+    let rows = lines
         .into_iter()
-        .map(|profile| {
-            let href = format!("/profiles/{}", profile.id);
+        .map(|line| {
+            let href = format!("{}/{}", texts.page, line.id);
             view! {
                 <tr>
-                    <th scope="row"><a href=href>{profile.name}</a></th>
-                    <td>{profile.description}</td>
-                    <td>{profile.roles.join(", ")}</td>
-                    <td class="number">{profile.member_count}</td>
-                    <td>{if profile.requires_2fa { "Yes" } else { "No" }}</td>
+                    <th scope="row"><a href=href>{line.name}</a></th>
+                    <td>{line.description}</td>
+                    {line.contents}
+                    <td class="number">{line.member_count}</td>
+                    <td>{if line.requires_2fa { "Yes" } else { "No" }}</td>
                 </tr>
             }
         })
@@ -149,12 +223,12 @@ fn ProfileTable(profiles: Vec<ProfileSummary>) -> impl IntoView {
     view! {
         <div class="table-wrap panel">
             <table>
-                <caption class="visually-hidden">"Profiles of the organisation"</caption>
+                <caption class="visually-hidden">{format!("{} of the organisation", texts.plural)}</caption>
                 <thead>
                     <tr>
-                        <th scope="col">"Profile"</th>
+                        <th scope="col">{texts.heading}</th>
                         <th scope="col">"Description"</th>
-                        <th scope="col">"Roles"</th>
+                        <th scope="col">{texts.contents}</th>
                         <th scope="col">"Members"</th>
                         <th scope="col">{TWO_FACTOR}</th>
                     </tr>
@@ -165,56 +239,53 @@ fn ProfileTable(profiles: Vec<ProfileSummary>) -> impl IntoView {
     }
 }
 
-/// The *Add a role* or *Add a profile* panel around its form.
+/// The *Add a role* or *Add a profile* panel and its form.
 #[component]
-fn AddPanel(noun: &'static str, hint: &'static str, children: Children) -> impl IntoView {
+fn AddForm(kind: Kind) -> impl IntoView {
+    let texts = kind.texts();
+    let add = format!("Add a {}", texts.noun);
+    let fields = {
+        let add = add.clone();
+        move |error: Option<AppError>| {
+            view! {
+                <ErrorSummary error=Signal::stored(error.clone())/>
+                <NamingFields kind name=String::new() description=String::new() error/>
+                <button type="submit" class="button primary">{add}</button>
+            }
+        }
+    };
+    let form = match kind {
+        Kind::Role => view! {
+            <ActionForm action={ServerAction::<AddRole>::new()} attr:novalidate=true>
+                {fields(posted_error::<AddRole>())}
+            </ActionForm>
+        }
+        .into_any(),
+        Kind::Profile => view! {
+            <ActionForm action={ServerAction::<AddProfile>::new()} attr:novalidate=true>
+                {fields(posted_error::<AddProfile>())}
+            </ActionForm>
+        }
+        .into_any(),
+    };
     view! {
         <section class="panel" aria-labelledby="add-heading">
-            <h2 id="add-heading">{format!("Add a {noun}")}</h2>
-            <p class="hint">{hint}</p>
-            {children()}
+            <h2 id="add-heading">{add}</h2>
+            <p class="hint">{texts.add_hint}</p>
+            {form}
         </section>
-    }
-}
-
-#[component]
-fn AddRoleForm() -> impl IntoView {
-    let error = posted_error::<AddRole>();
-    view! {
-        <AddPanel noun="role" hint="It starts with no permissions: choose them on its page.">
-            <ActionForm action={ServerAction::<AddRole>::new()} attr:novalidate=true>
-                <ErrorSummary error=Signal::stored(error.clone())/>
-                <NamingFields naming=ROLE_NAME name=String::new() description=String::new() error=error.clone()/>
-                <button type="submit" class="button primary">"Add a role"</button>
-            </ActionForm>
-        </AddPanel>
-    }
-}
-
-#[component]
-fn AddProfileForm() -> impl IntoView {
-    let error = posted_error::<AddProfile>();
-    view! {
-        <AddPanel noun="profile" hint="It starts with no roles: choose them on its page.">
-            <ActionForm action={ServerAction::<AddProfile>::new()} attr:novalidate=true>
-                <ErrorSummary error=Signal::stored(error.clone())/>
-                <NamingFields naming=PROFILE_NAME name=String::new() description=String::new() error=error.clone()/>
-                <button type="submit" class="button primary">"Add a profile"</button>
-            </ActionForm>
-        </AddPanel>
     }
 }
 
 /// The name and description fields of a role or profile.
 #[component]
 fn NamingFields(
-    /// [`ROLE_NAME`] or [`PROFILE_NAME`].
-    naming: (&'static str, &'static str),
+    kind: Kind,
     name: String,
     description: String,
-    error: Option<crate::error::AppError>,
+    error: Option<AppError>,
 ) -> impl IntoView {
-    let (label, hint) = naming;
+    let (label, hint) = kind.texts().naming;
     view! {
         <PlainField label name="name" value=name error=error.clone() hint/>
         <PlainField label="Description" name="description" value=description error
@@ -225,22 +296,11 @@ fn NamingFields(
 #[component]
 pub fn RolePage() -> impl IntoView {
     let role = Resource::new(id_param, load_role);
-    view! {
-        <Suspense fallback=loading>
-            {move || Suspend::new(async move {
-                match role.await {
-                    Ok(role) => view! { <RoleView role/> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    loaded(role, |role| view! { <RoleView role/> }.into_any())
 }
 
 #[component]
 fn RoleView(role: RoleDetail) -> impl IntoView {
-    let save = ServerAction::<SaveRole>::new();
-    let error = posted_error::<SaveRole>();
     // Each group once, in the catalogue's order.
     let mut groups: Vec<&'static str> = Vec::new();
     for permission in Permission::ALL {
@@ -269,69 +329,90 @@ fn RoleView(role: RoleDetail) -> impl IntoView {
         })
         .collect::<Vec<_>>();
     let profiles = (!role.profiles.is_empty())
-        .then(|| view! { <p>"Part of the profiles: "{role.profiles.join(", ")}"."</p> });
+        .then(|| view! { <p>"Part of the profiles: "{role.profiles.join(", ")}"."</p> }.into_any());
     view! {
-        <Title text=role.name.clone()/>
-        <p><a href="/roles">"Back to roles"</a></p>
-        <h1>{role.name.clone()}</h1>
-        {saved_notice("role").map(|text| view! { <p class="notice" role="status">{text}</p> })}
-        <section class="panel" aria-labelledby="role-heading">
-            <h2 id="role-heading">"Role"</h2>
-            <ActionForm action=save attr:novalidate=true>
-                <ErrorSummary error=Signal::stored(error.clone())/>
-                <input type="hidden" name="id" value=role.id/>
-                <NamingFields naming=ROLE_NAME name=role.name.clone() description=role.description.clone() error/>
-                <fieldset>
-                    <legend>"Permissions"</legend>
-                    <p class="hint">
-                        "People holding a permission marked “"{TWO_FACTOR}
-                        "” must set up two-factor authentication before they can do anything else."
-                    </p>
-                    {permission_groups}
-                </fieldset>
-                <button type="submit" class="button primary">"Save"</button>
-            </ActionForm>
-            {profiles}
-        </section>
-        <Members members=role.members with_how=true empty="Nobody holds this role yet. Give it to people on their user page, or put it in a profile."/>
+        <DetailPage kind=Kind::Role id=role.id name=role.name description=role.description
+            members=role.members after=profiles>
+            <fieldset>
+                <legend>"Permissions"</legend>
+                <p class="hint">
+                    "People holding a permission marked “"{TWO_FACTOR}
+                    "” must set up two-factor authentication before they can do anything else."
+                </p>
+                {permission_groups}
+            </fieldset>
+        </DetailPage>
     }
 }
 
 #[component]
 pub fn AccessProfilePage() -> impl IntoView {
     let profile = Resource::new(id_param, load_profile);
-    view! {
-        <Suspense fallback=loading>
-            {move || Suspend::new(async move {
-                match profile.await {
-                    Ok(profile) => view! { <ProfileView profile/> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    loaded(profile, |profile| {
+        view! { <ProfileView profile/> }.into_any()
+    })
 }
 
 #[component]
 fn ProfileView(profile: ProfileDetail) -> impl IntoView {
-    let save = ServerAction::<SaveProfile>::new();
-    let error = posted_error::<SaveProfile>();
     view! {
-        <Title text=profile.name.clone()/>
-        <p><a href="/profiles">"Back to profiles"</a></p>
-        <h1>{profile.name.clone()}</h1>
-        {saved_notice("profile").map(|text| view! { <p class="notice" role="status">{text}</p> })}
-        <section class="panel" aria-labelledby="profile-heading">
-            <h2 id="profile-heading">"Profile"</h2>
-            <ActionForm action=save attr:novalidate=true>
-                <ErrorSummary error=Signal::stored(error.clone())/>
-                <input type="hidden" name="id" value=profile.id/>
-                <NamingFields naming=PROFILE_NAME name=profile.name.clone() description=profile.description.clone() error/>
-                <Choices legend="Roles" field="roles[]" id_prefix="role" choices=profile.roles/>
-                <button type="submit" class="button primary">"Save"</button>
+        <DetailPage kind=Kind::Profile id=profile.id name=profile.name
+            description=profile.description members=profile.members after=None>
+            <Choices legend="Roles" field="roles[]" id_prefix="role" choices=profile.roles/>
+        </DetailPage>
+    }
+}
+
+/// A role's or a profile's page: the form saving its name, description and
+/// what it is made of (`children`), anything `after` the form, and its members.
+#[component]
+fn DetailPage(
+    kind: Kind,
+    id: i64,
+    name: String,
+    description: String,
+    members: Vec<AccessMember>,
+    after: Option<AnyView>,
+    children: Children,
+) -> impl IntoView {
+    let texts = kind.texts();
+    let title = name.clone();
+    let fields = move |error: Option<AppError>| {
+        view! {
+            <ErrorSummary error=Signal::stored(error.clone())/>
+            <input type="hidden" name="id" value=id/>
+            <NamingFields kind name description error/>
+            {children()}
+            <button type="submit" class="button primary">"Save"</button>
+        }
+    };
+    let form = match kind {
+        Kind::Role => view! {
+            <ActionForm action={ServerAction::<SaveRole>::new()} attr:novalidate=true>
+                {fields(posted_error::<SaveRole>())}
             </ActionForm>
+        }
+        .into_any(),
+        Kind::Profile => view! {
+            <ActionForm action={ServerAction::<SaveProfile>::new()} attr:novalidate=true>
+                {fields(posted_error::<SaveProfile>())}
+            </ActionForm>
+        }
+        .into_any(),
+    };
+    let heading_id = format!("{}-heading", texts.noun);
+    let labelled_by = heading_id.clone();
+    view! {
+        <Title text=title.clone()/>
+        <p><a href=texts.page>{format!("Back to {}s", texts.noun)}</a></p>
+        <h1>{title}</h1>
+        {saved_notice(texts.noun).map(|text| view! { <p class="notice" role="status">{text}</p> })}
+        <section class="panel" aria-labelledby=labelled_by>
+            <h2 id=heading_id>{texts.heading}</h2>
+            {form}
+            {after}
         </section>
-        <Members members=profile.members empty="Nobody holds this profile yet. Give it to people on their user page."/>
+        <Members members with_how={kind == Kind::Role} empty=texts.no_members/>
     }
 }
 

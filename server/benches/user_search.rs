@@ -168,6 +168,7 @@ async fn run(db: &Db, options: &Options, people: &People, fresh: bool) -> Result
         Case::Common,
         Case::Everyone,
     ];
+    println!("\n{label}: load average {}", load_average());
     println!(
         "\n| {label} | searches | p50 | p99 | rows found (mean) | org scan p50 | table scan p50 | ×org scan | ×table scan |"
     );
@@ -246,8 +247,22 @@ async fn run(db: &Db, options: &Options, people: &People, fresh: bool) -> Result
             ratio(table_scan),
         );
     }
-    println!();
+    println!("\n{label}: load average {}\n", load_average());
     Ok(())
+}
+
+/// The machine's load (1, 5 and 15 minutes), which moves the figures: other
+/// builds share its cores.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".to_owned(),
+        |text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
+    )
 }
 
 async fn search(

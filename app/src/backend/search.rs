@@ -12,9 +12,12 @@
 //!   GIN; SQLite FTS5 `trigram`), also scoped by organisation.
 //!
 //! Neither path scans the table (migrations `0002_user_search.sql`, whose
-//! plans `server/tests/api/search.rs` checks). Results come a page at a time
-//! after a [`Cursor`] (the last row's sort values and id), with a count
-//! capped at [`COUNT_CAP`].
+//! plans `server/tests/api/search.rs` checks). On PostgreSQL, a search made
+//! only of 1–2 character words reads its matches from the four prefix indexes
+//! alone and the table only for the rows of the page (`prefix_matches`,
+//! migration `0004_search_prefix.sql`). Results come a page at a time after a
+//! [`Cursor`] (the last row's sort values and id), with a count capped at
+//! [`COUNT_CAP`].
 
 use super::clock::UnixTime;
 use super::db::{Backend, Db};
@@ -269,6 +272,7 @@ pub async fn search_users(db: &Db, query: &UserQuery) -> Result<UserPage, sqlx::
     let page = page_sql(db.backend, query, &words, after, limit);
     let mut found: Vec<Row> = fetch_all(db, &page).await?;
     let more = found.len() > limit as usize;
+    let counted = found.first().and_then(|row| row.matched);
     found.truncate(limit as usize);
     let next = found
         .last()
@@ -278,9 +282,11 @@ pub async fn search_users(db: &Db, query: &UserQuery) -> Result<UserPage, sqlx::
     // A first page with room to spare holds every match: no need to count.
     let matched = if after.is_none() && !more {
         found.len() as i64
+    } else if let Some(counted) = counted {
+        counted
     } else {
         let count = count_sql(db.backend, query, &words);
-        let (matched,): (i64,) = bind(sqlx::query_as(&count.text), &count.args)
+        let (matched,): (i64,) = bind(sqlx::query_as(&count.text), &count)
             .fetch_one(&db.pool)
             .await?;
         matched
@@ -317,14 +323,15 @@ pub async fn query_plans(
         match backend {
             Backend::Sqlite => {
                 let text = format!("EXPLAIN QUERY PLAN {}", sql.text);
-                let rows: Vec<(i64, i64, i64, String)> = bind(sqlx::query_as(&text), &sql.args)
-                    .fetch_all(&mut *conn)
-                    .await?;
+                let rows: Vec<(i64, i64, i64, String)> =
+                    bind_once(sqlx::query_as(&text), &sql.args)
+                        .fetch_all(&mut *conn)
+                        .await?;
                 lines.extend(rows.into_iter().map(|(_, _, _, detail)| detail));
             }
             Backend::Postgres => {
                 let text = format!("EXPLAIN {}", sql.text);
-                let rows: Vec<(String,)> = bind(sqlx::query_as(&text), &sql.args)
+                let rows: Vec<(String,)> = bind_once(sqlx::query_as(&text), &sql.args)
                     .fetch_all(&mut *conn)
                     .await?;
                 lines.extend(rows.into_iter().map(|(line,)| line));
@@ -393,6 +400,9 @@ fn fts_phrase(word: &str) -> String {
 struct Sql {
     text: String,
     args: Vec<SortValue>,
+    /// Whether the statement is prepared once per connection and kept: only
+    /// when the best plan does not depend on the values (see [`bind`]).
+    prepared: bool,
 }
 
 impl Sql {
@@ -419,6 +429,117 @@ fn open_welcome_link(sql: &mut Sql, user_id: &str, now: UnixTime) -> String {
         "EXISTS (SELECT 1 FROM one_time_links l WHERE l.user_id = {user_id} AND l.purpose = 'welcome' \
          AND l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > {now})"
     )
+}
+
+/// The keys a word of 1–2 characters may start, each the first key of an
+/// index `(organisation_id, key, …)` (migration 0002). In this order, each
+/// index also holds the keys before its own (migration 0004 adds them to the
+/// username and email indexes), which [`prefix_matches`] relies on.
+const PREFIX_COLUMNS: [&str; 4] = [
+    "first_name_key",
+    "last_name_key",
+    "username_key",
+    "email_key",
+];
+
+/// A word of 1–2 characters as the placeholders of a key range: `key >=
+/// from AND key < to` holds for the keys that start with the word.
+struct Prefix {
+    from: String,
+    to: Option<String>,
+}
+
+impl Prefix {
+    fn new(sql: &mut Sql, word: &str) -> Prefix {
+        Prefix {
+            from: sql.text(word),
+            to: prefix_upper_bound(word).map(|upper| sql.text(&upper)),
+        }
+    }
+
+    /// `column` starts with the word.
+    fn starts(&self, column: &str) -> String {
+        let from = &self.from;
+        match &self.to {
+            Some(to) => format!("{column} >= {from} AND {column} < {to}"),
+            None => format!("{column} >= {from}"),
+        }
+    }
+
+    /// `column` of a row of the organisation starts with the word.
+    fn range(&self, organisation: &str, column: &str) -> String {
+        format!(
+            "organisation_id = {organisation} AND {}",
+            self.starts(column)
+        )
+    }
+}
+
+/// Whether PostgreSQL answers `query` from the four prefix indexes alone
+/// (index-only scans; no row is read until the page is known): every word has
+/// 1–2 characters and no filter asks for a column those indexes lack.
+///
+/// A word of 1–2 characters such as "ja" matches 5–20 % of an organisation,
+/// whose rows are scattered over the table: reading every match from the
+/// table to sort the page and count them (the other searches' plan) costs a
+/// page read per match. Here the matches are a set of ids and sort keys read
+/// from the indexes ([`prefix_matches`]): the count counts it, and the page is
+/// sorted from it, so that only the page's own rows are read.
+fn from_prefix_indexes(backend: Backend, query: &UserQuery, words: &[String]) -> bool {
+    backend == Backend::Postgres
+        && !words.is_empty()
+        && words
+            .iter()
+            .all(|word| word.chars().count() <= PREFIX_ONLY_CHARS)
+        && query.state.is_none()
+        && query.kind.is_none()
+}
+
+/// Orders whose keys every prefix index holds (as key or `INCLUDE` column):
+/// their pages are sorted from [`prefix_matches`] alone.
+fn sorted_by_prefix_indexes(sort: SortKey) -> bool {
+    matches!(sort, SortKey::LastName | SortKey::FirstName)
+}
+
+/// The rows of the organisation matching every word (all of 1–2
+/// characters), as a set expression of `id` and `extra` columns (sort keys)
+/// read from the prefix indexes alone. For each word, one range per key in a
+/// `UNION ALL`, each range leaving out the rows an earlier one finds (tested
+/// on keys its index holds): the ranges are disjoint, so no row comes twice,
+/// nothing has to be deduplicated and a capped count stops at the cap.
+/// Between words, `INTERSECT`.
+fn prefix_matches(sql: &mut Sql, organisation_id: i64, words: &[String], extra: &[&str]) -> String {
+    let organisation = sql.int(organisation_id);
+    let columns = std::iter::once("id")
+        .chain(extra.iter().copied())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let per_word: Vec<String> = words
+        .iter()
+        .map(|word| {
+            let prefix = Prefix::new(sql, word);
+            let ranges: Vec<String> = PREFIX_COLUMNS
+                .iter()
+                .enumerate()
+                .map(|(n, column)| {
+                    let mut conditions = vec![prefix.range(&organisation, column)];
+                    // IS NOT TRUE rather than NOT: were a key NULL (none
+                    // is), its row would still be found.
+                    conditions.extend(
+                        PREFIX_COLUMNS[..n]
+                            .iter()
+                            .map(|earlier| format!("({}) IS NOT TRUE", prefix.starts(earlier))),
+                    );
+                    format!(
+                        "SELECT {columns} FROM users WHERE {}",
+                        conditions.join(" AND ")
+                    )
+                })
+                .collect();
+            format!("({})", ranges.join(" UNION ALL "))
+        })
+        .collect();
+    per_word.join(" INTERSECT ")
 }
 
 /// The WHERE conditions of the organisation, the filters and the words.
@@ -464,22 +585,11 @@ fn conditions(sql: &mut Sql, backend: Backend, query: &UserQuery, words: &[Strin
     for word in short {
         // Each alternative repeats the organisation so that it is a range on
         // one index (SQLite's OR optimisation looks at each alternative alone).
-        let from = sql.text(word);
-        let to = prefix_upper_bound(word).map(|upper| sql.text(&upper));
-        let alternatives: Vec<String> = [
-            "first_name_key",
-            "last_name_key",
-            "username_key",
-            "email_key",
-        ]
-        .iter()
-        .map(|column| match &to {
-            Some(to) => format!(
-                "(organisation_id = {organisation} AND {column} >= {from} AND {column} < {to})"
-            ),
-            None => format!("(organisation_id = {organisation} AND {column} >= {from})"),
-        })
-        .collect();
+        let prefix = Prefix::new(sql, word);
+        let alternatives: Vec<String> = PREFIX_COLUMNS
+            .iter()
+            .map(|column| format!("({})", prefix.range(&organisation, column)))
+            .collect();
         conditions.push(format!("({})", alternatives.join(" OR ")));
     }
     if !long.is_empty() {
@@ -521,41 +631,75 @@ fn page_sql(
     limit: u32,
 ) -> Sql {
     let mut sql = Sql::default();
-    let mut conditions = conditions(&mut sql, backend, query, words);
     let columns = query.sort.columns();
     let (direction, beyond) = if query.descending {
         ("DESC", "<")
     } else {
         ("ASC", ">")
     };
-    if let Some(after) = after {
+    let keyset = after.map(|after| {
         let mut values: Vec<String> = Vec::new();
         for value in &after.values {
             values.push(sql.arg(value.clone()));
         }
         values.push(sql.int(after.id));
-        conditions.push(format!(
+        format!(
             "({}, id) {beyond} ({})",
             columns.join(", "),
             values.join(", ")
-        ));
-    }
+        )
+    });
     let order = columns
         .iter()
         .chain(&["id"])
         .map(|column| format!("{column} {direction}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let (with, rows, counted) =
+        if from_prefix_indexes(backend, query, words) && sorted_by_prefix_indexes(query.sort) {
+            // The matches' ids and sort keys from the indexes, once: the page
+            // is sorted from them and reads only its own rows, and the count
+            // comes with it. Each row is fetched by id on its own (a LATERAL
+            // subquery with a LIMIT is not made a join), so that the planner
+            // of a small table cannot read all of it to join a page.
+            let matches = prefix_matches(&mut sql, query.organisation_id, words, columns);
+            sql.prepared = true;
+            let keyset = keyset.map(|keyset| format!(" WHERE {keyset}"));
+            (
+                format!("WITH hit AS MATERIALIZED ({matches}) "),
+                format!(
+                    "SELECT {LIST_COLUMNS} FROM \
+                     (SELECT id AS hit_id FROM hit{} ORDER BY {order} LIMIT {}) AS top \
+                     CROSS JOIN LATERAL \
+                     (SELECT {LIST_COLUMNS} FROM users WHERE id = top.hit_id LIMIT 1) AS found",
+                    keyset.unwrap_or_default(),
+                    limit + 1
+                ),
+                format!(
+                    ", (SELECT COUNT(*) FROM (SELECT 1 FROM hit LIMIT {}) AS capped) AS matched",
+                    COUNT_CAP + 1
+                ),
+            )
+        } else {
+            let mut conditions = conditions(&mut sql, backend, query, words);
+            conditions.extend(keyset);
+            (
+                String::new(),
+                format!(
+                    "SELECT {LIST_COLUMNS} FROM users WHERE {} ORDER BY {order} LIMIT {}",
+                    conditions.join(" AND "),
+                    limit + 1
+                ),
+                String::new(),
+            )
+        };
     let expired = format!(
         "CASE WHEN page.state = 'pending' AND NOT {} THEN 1 ELSE 0 END",
         open_welcome_link(&mut sql, "page.id", query.now)
     );
     sql.text = format!(
-        "SELECT {LIST_COLUMNS}, {expired} AS activation_expired FROM \
-         (SELECT {LIST_COLUMNS} FROM users WHERE {} ORDER BY {order} LIMIT {}) AS page \
-         ORDER BY {order}",
-        conditions.join(" AND "),
-        limit + 1
+        "{with}SELECT {LIST_COLUMNS}, {expired} AS activation_expired{counted} \
+         FROM ({rows}) AS page ORDER BY {order}"
     );
     sql
 }
@@ -563,10 +707,15 @@ fn page_sql(
 /// Counts matches up to one more than the cap.
 fn count_sql(backend: Backend, query: &UserQuery, words: &[String]) -> Sql {
     let mut sql = Sql::default();
-    let conditions = conditions(&mut sql, backend, query, words);
+    let matched = if from_prefix_indexes(backend, query, words) {
+        sql.prepared = true;
+        prefix_matches(&mut sql, query.organisation_id, words, &[])
+    } else {
+        let conditions = conditions(&mut sql, backend, query, words);
+        format!("SELECT 1 FROM users WHERE {}", conditions.join(" AND "))
+    };
     sql.text = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE {} LIMIT {}) AS matched",
-        conditions.join(" AND "),
+        "SELECT COUNT(*) FROM ({matched} LIMIT {}) AS matched",
         COUNT_CAP + 1
     );
     sql
@@ -574,18 +723,30 @@ fn count_sql(backend: Backend, query: &UserQuery, words: &[String]) -> Sql {
 
 type AnyQueryAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>;
 
-/// Binds the values in order. Not prepared for reuse: PostgreSQL plans each
-/// search with its values (a generic plan cannot know that "obri" is rare).
-fn bind<'q, O>(query: AnyQueryAs<'q, O>, args: &[SortValue]) -> AnyQueryAs<'q, O> {
-    args.iter()
-        .fold(query.persistent(false), |query, arg| match arg {
-            SortValue::Text(text) => query.bind(text.clone()),
-            SortValue::Int(number) => query.bind(*number),
-        })
+/// Binds the values of `sql` in order. Searches are in general not prepared
+/// for reuse: PostgreSQL plans each with its values (a generic plan cannot
+/// know that "obri" is rare). Those made of [`prefix_matches`] are
+/// (`Sql::prepared`): each of their ranges has the one index that answers it,
+/// whatever the values, so PostgreSQL may keep a generic plan and skip
+/// planning (about half a millisecond), and the text is not parsed again.
+fn bind<'q, O>(query: AnyQueryAs<'q, O>, sql: &Sql) -> AnyQueryAs<'q, O> {
+    bind_values(query.persistent(sql.prepared), &sql.args)
+}
+
+/// Binds `args` in order to a statement that is not kept.
+fn bind_once<'q, O>(query: AnyQueryAs<'q, O>, args: &[SortValue]) -> AnyQueryAs<'q, O> {
+    bind_values(query.persistent(false), args)
+}
+
+fn bind_values<'q, O>(query: AnyQueryAs<'q, O>, args: &[SortValue]) -> AnyQueryAs<'q, O> {
+    args.iter().fold(query, |query, arg| match arg {
+        SortValue::Text(text) => query.bind(text.clone()),
+        SortValue::Int(number) => query.bind(*number),
+    })
 }
 
 async fn fetch_all(db: &Db, sql: &Sql) -> Result<Vec<Row>, sqlx::Error> {
-    bind(sqlx::query_as(&sql.text), &sql.args)
+    bind(sqlx::query_as(&sql.text), sql)
         .fetch_all(&db.pool)
         .await
 }
@@ -606,6 +767,10 @@ struct Row {
     username_key: String,
     email_key: String,
     activation_expired: i64,
+    /// The capped count of all matches, when the page query counts them too
+    /// (on every row alike).
+    #[sqlx(default)]
+    matched: Option<i64>,
 }
 
 impl Row {

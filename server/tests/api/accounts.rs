@@ -895,19 +895,7 @@ both_backends!(
         let (id, _) = app.add_and_activate(&zoe()).await;
 
         // A second replica: the same settings (database, public URL), its own port.
-        let settings = (*app.state.settings).clone();
-        let clock: std::sync::Arc<dyn app::backend::Clock> = std::sync::Arc::new(app.clock.clone());
-        let second_state = server::startup::build_state(settings, clock)
-            .await
-            .expect("second instance");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let second = format!(
-            "http://127.0.0.1:{}",
-            listener.local_addr().expect("address").port()
-        );
-        tokio::spawn(server::startup::serve(listener, second_state));
+        let second = app.second_instance().await;
 
         let browser = app.new_browser();
         let signed_in = app

@@ -435,6 +435,25 @@ pub fn field_message(body: &Value, field: &str) -> Option<String> {
 }
 
 impl TestApp {
+    /// Starts a second server (a replica) with this one's settings, database
+    /// and clock on its own port; returns its address.
+    pub async fn second_instance(&self) -> String {
+        let settings = (*self.state.settings).clone();
+        let clock: Arc<dyn app::backend::Clock> = Arc::new(self.clock.clone());
+        let state = server::startup::build_state(settings, clock)
+            .await
+            .expect("second instance");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = format!(
+            "http://127.0.0.1:{}",
+            listener.local_addr().expect("address").port()
+        );
+        tokio::spawn(server::startup::serve(listener, state));
+        address
+    }
+
     /// `call` through another instance (`base` is its address) with `client`.
     pub async fn call_at(
         &self,

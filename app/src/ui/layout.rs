@@ -74,8 +74,23 @@ fn Shell(user: CurrentUser) -> impl IntoView {
     }
 }
 
+/// Gives the page's HTTP response `status` (on the server; nothing in the
+/// browser), so a page that shows "Not found" is answered 404.
+pub fn answer_with_status(status: u16) {
+    #[cfg(feature = "ssr")]
+    if let (Some(response), Ok(status)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::StatusCode::from_u16(status),
+    ) {
+        response.set_status(status);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = status;
+}
+
 #[component]
 pub fn ErrorPage(error: AppError) -> impl IntoView {
+    answer_with_status(error.status_code());
     view! {
         <CardPage>
             <div role="alert">
@@ -90,6 +105,7 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
 /// An error inside the signed-in shell.
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    answer_with_status(error.status_code());
     view! {
         <div class="panel" role="alert">
             <h1>{if matches!(error, AppError::NotFound(_)) { "Not found" } else { "Something went wrong" }}</h1>

@@ -567,3 +567,41 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    async fn pages_of_another_organisations_things_answer_not_found(app: TestApp) {
+        app.set_up_first_administrator().await;
+        let (_, hillside) = app.second_organisation().await;
+        let tomasz = app.user_id("tomasz.nowak").await;
+        let role = one(
+            &app,
+            "SELECT id FROM roles WHERE organisation_id = $1 AND name = 'Teacher'",
+            hillside,
+        )
+        .await;
+        let profile = one(
+            &app,
+            "SELECT id FROM profiles WHERE organisation_id = $1 AND name = 'Teaching staff'",
+            hillside,
+        )
+        .await;
+        for path in [
+            format!("/users/{tomasz}"),
+            format!("/users/{tomasz}/deactivate"),
+            format!("/roles/{role}"),
+            format!("/profiles/{profile}"),
+            "/users/999999".to_owned(),
+        ] {
+            let response = app.get(&path).await;
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+            let html = response.text().await.expect("html");
+            assert!(html.contains("was not found"), "{path}: {html}");
+            assert!(
+                !html.contains("Tomasz"),
+                "{path} shows nothing of organisation B"
+            );
+        }
+        // Its own pages still answer 200.
+        assert_eq!(app.get("/roles").await.status(), StatusCode::OK);
+    }
+);

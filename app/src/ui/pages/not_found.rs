@@ -1,13 +1,11 @@
 use crate::ui::components::card::CardPage;
+use crate::ui::layout::answer_with_status;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
-    }
+    answer_with_status(404);
     view! {
         <Title text="Page not found"/>
         <CardPage>

@@ -38,6 +38,10 @@ pub enum AppError {
     /// A request that the server refused for a reason the user can act on.
     #[error("{0}")]
     BadRequest(String),
+    /// The request is fine but the thing is in a state that refuses it (a
+    /// person given a token, a deactivated account edited).
+    #[error("{0}")]
+    Conflict(String),
     /// Something failed on our side. The id is in the server log.
     #[error("Something went wrong on our side (error id {id}). Please try again")]
     Internal { id: String },
@@ -72,6 +76,7 @@ impl AppError {
             AppError::LinkExpired => 410,
             AppError::RateLimited { .. } => 429,
             AppError::BadRequest(_) => 400,
+            AppError::Conflict(_) => 409,
             AppError::Internal { .. } | AppError::Transport => 500,
         }
     }

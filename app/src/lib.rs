@@ -8,6 +8,8 @@ pub mod api;
 pub mod backend;
 pub mod domain;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod rest;
 pub mod ui;
 
 pub use ui::{App, shell};

@@ -40,6 +40,8 @@ directory, then environment variables, which win):
       64 hexadecimal characters (e.g. openssl rand -hex 32) that encrypt
       two-factor secrets. Default: a random key made on first start in
       DATA_DIR/two_factor.key. Replicas must share one key: set it for them.
+  api_requests_per_minute         GATEHOUSE_API_REQUESTS_PER_MINUTE
+      Requests one API token may make per minute (then 429). Default 600
 
 RUST_LOG sets the log level (default info).";
 

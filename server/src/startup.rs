@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(web::health))
         .route("/ready", get(web::ready))
+        .merge(app::rest::router())
         .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn(web::server_function_status))
@@ -101,13 +102,19 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     .await
 }
 
-/// Forgets old throttling events so that table stays small.
+/// Forgets old throttling events and API request counts so those tables stay small.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
         let cutoff = state.now() - 24 * 3600;
         if let Err(error) = app::backend::throttle::forget_before(&state.db, cutoff).await {
+            tracing::warn!(%error, "housekeeping failed");
+        }
+        let window_cutoff = state.now() - 3600;
+        if let Err(error) =
+            app::backend::api_tokens::forget_windows_before(&state.db, window_cutoff).await
+        {
             tracing::warn!(%error, "housekeeping failed");
         }
     }

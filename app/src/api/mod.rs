@@ -3,6 +3,7 @@
 //! backend, and answer with `AppError` on failure. Paths are stable
 //! (`/fn/<name>`) so tests and tools can call them.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod onboarding;
 pub mod organisations;
@@ -33,6 +34,7 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     let permissions =
         crate::backend::access::permissions_of(&context::state()?.db.pool, s.user_id).await?;
     let is_platform_admin = s.is_platform_admin();
+    let s = s.actor;
     Ok(Some(CurrentUser {
         first_name: s.first_name,
         last_name: s.last_name,

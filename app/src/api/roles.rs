@@ -21,7 +21,7 @@ pub struct RoleSummary {
     pub id: i64,
     pub name: String,
     pub description: String,
-    pub permission_count: usize,
+    pub permissions: Vec<Permission>,
     pub member_count: i64,
     /// Holders must use two-factor authentication.
     pub requires_2fa: bool,
@@ -33,7 +33,8 @@ pub struct ProfileSummary {
     pub id: i64,
     pub name: String,
     pub description: String,
-    pub roles: Vec<String>,
+    /// The roles' ids and names, by name.
+    pub roles: Vec<(i64, String)>,
     pub member_count: i64,
     pub requires_2fa: bool,
 }
@@ -243,8 +244,10 @@ pub async fn save_user_access(
         &context::state()?,
         &admin,
         id,
-        &roles,
-        &profiles,
+        roles::AccessRequest::Exactly {
+            roles: &roles,
+            profiles: &profiles,
+        },
         &context::client()?.address,
     )
     .await?;

@@ -9,7 +9,7 @@
 //! the caller's organisation, or the one a platform administrator chose.
 
 use super::clock::UnixTime;
-use super::sessions::SignedIn;
+use super::actor::Actor;
 use crate::domain::Permission;
 use crate::error::AppError;
 
@@ -209,7 +209,7 @@ pub async fn permissions_of(
 /// Refuses unless `user` holds `permission` now.
 pub async fn require(
     pool: &sqlx::AnyPool,
-    user: &SignedIn,
+    user: &Actor,
     permission: Permission,
 ) -> Result<(), AppError> {
     if permissions_of(pool, user.user_id)

@@ -2,11 +2,11 @@
 //! function takes the acting administrator and works only inside their
 //! organisation: another organisation's account answers "not found".
 
-use super::audit::{self, Action, Entry};
+use super::actor::Actor;
+use super::audit::{self, ActedBy, Action, Entry};
 use super::clock::{UnixTime, format_utc};
 use super::links::LinkPurpose;
 use super::onboarding;
-use super::sessions::SignedIn;
 use super::state::AppState;
 use super::users::{self, Account, AccountKind, AccountState, Details, NewAccount};
 use crate::api::types::{AuditLine, UserDetail, UserSummary, UsernameCheck};
@@ -100,7 +100,7 @@ pub async fn check_username(
 /// same email address, or the same last name.
 pub async fn similar_accounts(
     state: &AppState,
-    admin: &SignedIn,
+    admin: &Actor,
     first_name: &str,
     last_name: &str,
     email: &str,
@@ -187,7 +187,7 @@ fn parse_new_user(form: &AddUserForm) -> Result<NewUser, AppError> {
 /// *Send welcome email* the activation email is queued in the same transaction.
 pub async fn add_user(
     state: &AppState,
-    admin: &SignedIn,
+    admin: &Actor,
     form: &AddUserForm,
     client_address: &str,
 ) -> Result<i64, AppError> {
@@ -226,7 +226,7 @@ pub async fn create_account(
     tx: &mut sqlx::AnyConnection,
     state: &AppState,
     now: UnixTime,
-    admin: &SignedIn,
+    admin: &Actor,
     organisation_id: i64,
     new: &NewUser,
     client_address: &str,
@@ -255,7 +255,7 @@ pub async fn create_account(
         Entry {
             action: Action::AccountCreated,
             organisation_id: Some(organisation_id),
-            actor_user_id: Some(admin.user_id),
+            by: ActedBy::from(admin),
             target_user_id: Some(user_id),
             detail: format!("kind={}", new.kind.as_str()),
             client_address,
@@ -270,7 +270,7 @@ pub async fn create_account(
             now,
             &account,
             LinkPurpose::Welcome,
-            Some(admin.user_id),
+            ActedBy::from(admin),
             client_address,
         )
         .await?;
@@ -319,7 +319,7 @@ async fn account_in_tx(
 /// An account of the administrator's organisation, or "not found".
 pub async fn account(
     state: &AppState,
-    admin: &SignedIn,
+    admin: &Actor,
     user_id: i64,
 ) -> Result<Account, AppError> {
     users::find_in_organisation(&state.db, admin.working_organisation_id, user_id)
@@ -330,7 +330,7 @@ pub async fn account(
 /// The user page.
 pub async fn detail(
     state: &AppState,
-    admin: &SignedIn,
+    admin: &Actor,
     user_id: i64,
     can_manage: bool,
 ) -> Result<UserDetail, AppError> {
@@ -344,9 +344,12 @@ pub async fn detail(
     .fetch_optional(&state.db.pool)
     .await?;
     let audit: Vec<(i64, String, Option<String>, String, String)> = sqlx::query_as(
-        "SELECT a.at, a.action, CASE WHEN u.id IS NULL THEN NULL ELSE u.first_name || ' ' || u.last_name END,
+        "SELECT a.at, a.action,
+                CASE WHEN u.id IS NULL THEN NULL ELSE u.first_name || ' ' || u.last_name
+                     || CASE WHEN tk.id IS NULL THEN '' ELSE ' with token “' || tk.name || '”' END END,
                 a.detail, a.client_address
          FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id
+         LEFT JOIN api_tokens tk ON tk.id = a.actor_token_id
          WHERE a.target_user_id = $1 AND a.organisation_id = $2
          ORDER BY a.id DESC LIMIT 50",
     )
@@ -389,7 +392,7 @@ pub async fn detail(
 /// Changes the details of a pending account.
 pub async fn update_details(
     state: &AppState,
-    admin: &SignedIn,
+    admin: &Actor,
     user_id: i64,
     first_name: &str,
     last_name: &str,
@@ -401,7 +404,7 @@ pub async fn update_details(
     // Say why when the account is not pending: a deactivated account that
     // was never activated is not "maintained by its owner".
     if account.state == AccountState::Deactivated.as_str() {
-        return Err(AppError::BadRequest(
+        return Err(AppError::Conflict(
             "This account is deactivated: reactivate it to change its details".into(),
         ));
     }
@@ -459,25 +462,25 @@ pub async fn update_details(
 /// *Send welcome email* or *Send set-password email*.
 pub async fn send_email(
     state: &AppState,
-    admin: &SignedIn,
+    admin: &Actor,
     user_id: i64,
     purpose: LinkPurpose,
     client_address: &str,
 ) -> Result<UnixTime, AppError> {
     let account = account(state, admin, user_id).await?;
     if !account.is_person() {
-        return Err(AppError::BadRequest(
+        return Err(AppError::Conflict(
             "API users cannot sign in, so they get no emails".into(),
         ));
     }
     match (purpose, account.state.as_str()) {
         (_, "deactivated") => {
-            return Err(AppError::BadRequest(
+            return Err(AppError::Conflict(
                 "This account is deactivated: reactivate it first".into(),
             ));
         }
         (LinkPurpose::Welcome, "active") => {
-            return Err(AppError::BadRequest(
+            return Err(AppError::Conflict(
                 "This account is already active: send a set-password email instead".into(),
             ));
         }
@@ -491,7 +494,7 @@ pub async fn send_email(
         now,
         &account,
         purpose,
-        Some(admin.user_id),
+        ActedBy::from(admin),
         client_address,
     )
     .await?;
@@ -503,14 +506,14 @@ pub async fn send_email(
 /// ends every session and revokes every link of the account at once.
 pub async fn set_active(
     state: &AppState,
-    admin: &SignedIn,
+    admin: &Actor,
     user_id: i64,
     active: bool,
     client_address: &str,
 ) -> Result<(), AppError> {
     account(state, admin, user_id).await?;
     if !active && user_id == admin.user_id {
-        return Err(AppError::BadRequest(
+        return Err(AppError::Conflict(
             "You cannot deactivate your own account".into(),
         ));
     }

@@ -1,6 +1,7 @@
 //! The append-only audit log (the database refuses updates and deletes).
 //! Entries never hold a password, token or code.
 
+use super::actor::Actor;
 use super::clock::UnixTime;
 
 /// What happened. Stored as the string on the right.
@@ -36,11 +37,13 @@ pub enum Action {
     RecoveryCodeUsed,
     RecoveryCodesRegenerated,
     SessionsEndedByAdministrator,
+    ApiTokenCreated,
+    ApiTokenRevoked,
 }
 
 impl Action {
     /// Every action, in the order the audit page offers them.
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 32] = [
         Action::SignInSucceeded,
         Action::SignInFailed,
         Action::SignInThrottled,
@@ -71,6 +74,8 @@ impl Action {
         Action::RecoveryCodeUsed,
         Action::RecoveryCodesRegenerated,
         Action::SessionsEndedByAdministrator,
+        Action::ApiTokenCreated,
+        Action::ApiTokenRevoked,
     ];
 
     /// What the entry says to a person reading the log.
@@ -106,6 +111,8 @@ impl Action {
             "two_factor.recovery_code_used" => "Signed in with a recovery code",
             "two_factor.recovery_codes_regenerated" => "New recovery codes made",
             "sessions.ended_by_administrator" => "All sessions ended by an administrator",
+            "api_token.created" => "API token created",
+            "api_token.revoked" => "API token revoked",
             _ => "Other",
         }
     }
@@ -142,6 +149,40 @@ impl Action {
             Action::RecoveryCodeUsed => "two_factor.recovery_code_used",
             Action::RecoveryCodesRegenerated => "two_factor.recovery_codes_regenerated",
             Action::SessionsEndedByAdministrator => "sessions.ended_by_administrator",
+            Action::ApiTokenCreated => "api_token.created",
+            Action::ApiTokenRevoked => "api_token.revoked",
+        }
+    }
+}
+
+/// Who an entry is by: an account, and the API token it used, if any.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActedBy {
+    pub user_id: Option<i64>,
+    pub token_id: Option<i64>,
+}
+
+impl ActedBy {
+    /// Nobody signed in (a failed sign-in, a forgotten-password request).
+    pub const NOBODY: ActedBy = ActedBy {
+        user_id: None,
+        token_id: None,
+    };
+
+    /// A person acting for themselves, in a browser.
+    pub fn user(user_id: i64) -> ActedBy {
+        ActedBy {
+            user_id: Some(user_id),
+            token_id: None,
+        }
+    }
+}
+
+impl From<&Actor> for ActedBy {
+    fn from(actor: &Actor) -> ActedBy {
+        ActedBy {
+            user_id: Some(actor.user_id),
+            token_id: actor.token.as_ref().map(|token| token.id),
         }
     }
 }
@@ -152,7 +193,7 @@ pub struct Entry<'a> {
     pub action: Action,
     /// `None` files it under the target account's organisation.
     pub organisation_id: Option<i64>,
-    pub actor_user_id: Option<i64>,
+    pub by: ActedBy,
     pub target_user_id: Option<i64>,
     pub detail: String,
     pub client_address: &'a str,
@@ -163,27 +204,28 @@ where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
     sqlx::query(
-        "INSERT INTO audit_log (at, organisation_id, actor_user_id, target_user_id, action, detail, client_address)
-         VALUES ($1, COALESCE($2, (SELECT organisation_id FROM users WHERE id = $4)), $3, $4, $5, $6, $7)",
+        "INSERT INTO audit_log (at, organisation_id, actor_user_id, target_user_id, action, detail, client_address, actor_token_id)
+         VALUES ($1, COALESCE($2, (SELECT organisation_id FROM users WHERE id = $4)), $3, $4, $5, $6, $7, $8)",
     )
     .bind(now)
     .bind(entry.organisation_id)
-    .bind(entry.actor_user_id)
+    .bind(entry.by.user_id)
     .bind(entry.target_user_id)
     .bind(entry.action.as_str())
     .bind(entry.detail)
     .bind(entry.client_address)
+    .bind(entry.by.token_id)
     .execute(executor)
     .await?;
     Ok(())
 }
 
-/// Records what a signed-in person did to an account of their organisation
+/// Records what an actor did to an account of their organisation
 /// (possibly their own).
 pub async fn record_by(
     conn: &mut sqlx::AnyConnection,
     now: UnixTime,
-    actor: &super::sessions::SignedIn,
+    actor: &Actor,
     target_user_id: i64,
     action: Action,
     detail: String,
@@ -196,7 +238,7 @@ pub async fn record_by(
             action,
             // The target's: a platform administrator acts across organisations.
             organisation_id: None,
-            actor_user_id: Some(actor.user_id),
+            by: ActedBy::from(actor),
             target_user_id: Some(target_user_id),
             detail,
             client_address,
@@ -277,11 +319,13 @@ pub async fn search(
     let person = |text: &str| text.trim().to_lowercase();
     let mut rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT a.id, a.at, a.action,
-                CASE WHEN ua.id IS NULL THEN NULL ELSE ua.first_name || ' ' || ua.last_name || ' (' || ua.username || ')' END AS actor,
+                CASE WHEN ua.id IS NULL THEN NULL ELSE ua.first_name || ' ' || ua.last_name || ' (' || ua.username || ')'
+                     || CASE WHEN tk.id IS NULL THEN '' ELSE ' with token “' || tk.name || '”' END END AS actor,
                 CASE WHEN ut.id IS NULL THEN NULL ELSE ut.first_name || ' ' || ut.last_name || ' (' || ut.username || ')' END AS target,
                 a.detail, a.client_address
          FROM audit_log a
          LEFT JOIN users ua ON ua.id = a.actor_user_id
+         LEFT JOIN api_tokens tk ON tk.id = a.actor_token_id
          LEFT JOIN users ut ON ut.id = a.target_user_id
          WHERE a.organisation_id = $1
            AND ($2 = '' OR lower(ua.username) = $2 OR ua.email_normalized = $2)

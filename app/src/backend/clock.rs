@@ -40,6 +40,14 @@ impl Clock for ManualClock {
     }
 }
 
+/// Formats a stored time for programs (the REST API): `2026-11-23T14:05:00Z`.
+pub fn format_rfc3339(at: UnixTime) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| at.to_string())
+}
+
 /// Formats a stored time for people: `2026-11-23 14:05 UTC`.
 pub fn format_utc(at: UnixTime) -> String {
     use time::macros::format_description;

@@ -35,6 +35,8 @@ pub struct Settings {
     /// 64 hexadecimal characters (32 bytes) sealing two-factor secrets; without
     /// it, a key file made on first use in the data directory. Replicas must share it.
     pub two_factor_key: Option<SecretText>,
+    /// Requests one API token may make per minute before it is answered 429.
+    pub api_requests_per_minute: u32,
 }
 
 /// The text of a secret setting, kept out of `Debug` output (and so out of logs).
@@ -99,6 +101,7 @@ impl Default for Settings {
             trust_forwarded_for: false,
             site_root: PathBuf::from("target/site"),
             two_factor_key: None,
+            api_requests_per_minute: 600,
         }
     }
 }
@@ -125,6 +128,7 @@ pub struct CheckedSettings {
     pub site_root: PathBuf,
     /// `None`: the key file in the data directory (see `two_factor_key()`).
     pub two_factor_key: Option<EncryptionKey>,
+    pub api_requests_per_minute: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -218,6 +222,12 @@ impl Settings {
             "json" => LogFormat::Json,
             _ => return Err(bad("log_format", "must be `text` or `json`")),
         };
+        if !(1..=100_000).contains(&self.api_requests_per_minute) {
+            return Err(bad(
+                "api_requests_per_minute",
+                "must be between 1 and 100000",
+            ));
+        }
         let two_factor_key = match self.two_factor_key.filter(|k| !k.0.trim().is_empty()) {
             None => None,
             Some(text) => Some(EncryptionKey::from_hex(&text.0).ok_or_else(|| {
@@ -240,6 +250,7 @@ impl Settings {
             trust_forwarded_for: self.trust_forwarded_for,
             site_root: self.site_root,
             two_factor_key,
+            api_requests_per_minute: i64::from(self.api_requests_per_minute),
         })
     }
 }
@@ -348,6 +359,7 @@ mod tests {
             ("two_factor_key", |s| {
                 s.two_factor_key = Some(SecretText("not hexadecimal".into()))
             }),
+            ("api_requests_per_minute", |s| s.api_requests_per_minute = 0),
         ];
         for (setting, change) in cases {
             let mut settings = Settings::default();

@@ -2,6 +2,8 @@
 //! middleware. Server functions in `crate::api` stay thin and call in here.
 
 pub mod access;
+pub mod actor;
+pub mod api_tokens;
 pub mod administration;
 pub mod audit;
 pub mod clock;

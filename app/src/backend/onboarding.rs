@@ -2,7 +2,7 @@
 //! forgotten-password flow) and email-address confirmation. Each email is
 //! queued in the outbox in the same transaction as the link it carries.
 
-use super::audit::{self, Action, Entry};
+use super::audit::{self, ActedBy, Action, Entry};
 use super::clock::{UnixTime, format_utc};
 use super::links::{self, LinkPurpose, NewLink};
 use super::mail::{self, OutgoingEmail, templates};
@@ -19,7 +19,7 @@ pub async fn send_link(
     now: UnixTime,
     account: &Account,
     purpose: LinkPurpose,
-    actor_user_id: Option<i64>,
+    by: ActedBy,
     client_address: &str,
 ) -> Result<UnixTime, AppError> {
     send_link_to(
@@ -30,7 +30,7 @@ pub async fn send_link(
         purpose,
         None,
         None,
-        actor_user_id,
+        by,
         client_address,
     )
     .await
@@ -53,7 +53,7 @@ pub async fn send_email_change_link(
         LinkPurpose::EmailChange,
         Some(new_email),
         None,
-        Some(account.id),
+        ActedBy::user(account.id),
         client_address,
     )
     .await
@@ -67,7 +67,7 @@ async fn send_link_to(
     purpose: LinkPurpose,
     new_email: Option<&Email>,
     lifetime_override_seconds: Option<i64>,
-    actor_user_id: Option<i64>,
+    by: ActedBy,
     client_address: &str,
 ) -> Result<UnixTime, AppError> {
     let (default_lifetime_seconds, path) = match purpose {
@@ -127,7 +127,7 @@ async fn send_link_to(
         Entry {
             action: Action::EmailQueued,
             organisation_id: Some(account.organisation_id),
-            actor_user_id,
+            by,
             target_user_id: Some(account.id),
             detail: format!(
                 "kind={} expires={}",
@@ -226,7 +226,7 @@ pub async fn complete_password_link(
             Entry {
                 action: *action,
                 organisation_id: Some(account.organisation_id),
-                actor_user_id: Some(account.id),
+                by: ActedBy::user(account.id),
                 target_user_id: Some(account.id),
                 detail: format!(
                     "via={}",
@@ -315,7 +315,7 @@ async fn request_password_reset(
             Entry {
                 action: Action::PasswordResetRequested,
                 organisation_id: Some(account.organisation_id),
-                actor_user_id: None,
+                by: ActedBy::NOBODY,
                 target_user_id: Some(account.id),
                 detail: String::new(),
                 client_address,
@@ -333,7 +333,7 @@ async fn request_password_reset(
             purpose,
             None,
             Some(account.password_link_minutes * 60),
-            None,
+            ActedBy::NOBODY,
             client_address,
         )
         .await?;

@@ -4,7 +4,7 @@
 
 use super::access::{self, ADMINISTRATOR_ROLE};
 use super::administration::{self, NewUser, collect};
-use super::audit::{self, Action, Entry};
+use super::audit::{self, ActedBy, Action, Entry};
 use super::clock::format_utc;
 use super::sessions::{self, SignedIn};
 use super::state::AppState;
@@ -121,7 +121,7 @@ pub async fn add(
         Entry {
             action: Action::OrganisationCreated,
             organisation_id: Some(organisation_id),
-            actor_user_id: Some(admin.user_id),
+            by: ActedBy::from(&**admin),
             target_user_id: None,
             detail: String::new(),
             client_address,
@@ -185,7 +185,7 @@ pub async fn enter(
         Entry {
             action: Action::OrganisationEntered,
             organisation_id: Some(organisation_id),
-            actor_user_id: Some(admin.user_id),
+            by: ActedBy::from(&**admin),
             target_user_id: None,
             detail: String::new(),
             client_address,
@@ -239,7 +239,7 @@ pub async fn save_settings(
         Entry {
             action: Action::OrganisationSettingsChanged,
             organisation_id: Some(admin.working_organisation_id),
-            actor_user_id: Some(admin.user_id),
+            by: ActedBy::from(&**admin),
             target_user_id: None,
             detail: format!(
                 "welcome_link_hours={} password_link_minutes={}",

@@ -1,7 +1,7 @@
 //! *My profile*: a person maintains their own details, email address,
 //! password and sessions.
 
-use super::audit::{self, Action, Entry};
+use super::audit::{self, ActedBy, Action, Entry};
 use super::clock::{UnixTime, format_utc};
 use super::links::{self, LinkPurpose};
 use super::onboarding;
@@ -203,7 +203,7 @@ pub async fn confirm_email_change(
         Entry {
             action: Action::EmailAddressChanged,
             organisation_id: Some(account.organisation_id),
-            actor_user_id: Some(user_id),
+            by: ActedBy::user(user_id),
             target_user_id: Some(user_id),
             detail: String::new(),
             client_address,

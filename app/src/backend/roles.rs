@@ -16,10 +16,11 @@
 
 use super::access::{self, Grant};
 use super::administration;
-use super::audit::{self, Action, Entry};
+use super::actor::Actor;
+use super::audit::{self, ActedBy, Action, Entry};
 use super::clock::UnixTime;
 use super::db::violated_constraint;
-use super::sessions::{self, AccessHolders, SignedIn};
+use super::sessions::{self, AccessHolders};
 use super::state::AppState;
 use crate::api::roles::{
     AccessChoice, AccessMember, EffectivePermission, ProfileDetail, ProfileSummary, RoleDetail,
@@ -208,7 +209,7 @@ async fn write_naming(
 async fn record(
     conn: &mut sqlx::AnyConnection,
     now: UnixTime,
-    admin: &SignedIn,
+    admin: &Actor,
     action: Action,
     detail: String,
     client_address: &str,
@@ -219,7 +220,7 @@ async fn record(
         Entry {
             action,
             organisation_id: Some(admin.working_organisation_id),
-            actor_user_id: Some(admin.user_id),
+            by: ActedBy::from(admin),
             target_user_id: None,
             detail,
             client_address,
@@ -231,7 +232,7 @@ async fn record(
 /// Adds a role with no permissions, or a profile with no roles; returns its id.
 pub async fn add(
     state: &AppState,
-    admin: &SignedIn,
+    admin: &Actor,
     kind: Kind,
     name: &str,
     description: &str,
@@ -338,7 +339,7 @@ impl Saving {
     async fn close(
         self,
         tx: &mut sqlx::AnyConnection,
-        admin: &SignedIn,
+        admin: &Actor,
         added: &[String],
         removed: &[String],
         client_address: &str,
@@ -364,7 +365,7 @@ impl Saving {
 /// Renames and describes a role and makes its permissions exactly `keys`.
 pub async fn save_role(
     state: &AppState,
-    admin: &SignedIn,
+    admin: &Actor,
     role_id: i64,
     name: &str,
     description: &str,
@@ -429,7 +430,7 @@ pub async fn save_role(
 /// (each a role of the organisation).
 pub async fn save_profile(
     state: &AppState,
-    admin: &SignedIn,
+    admin: &Actor,
     profile_id: i64,
     name: &str,
     description: &str,
@@ -529,7 +530,7 @@ async fn keep_a_role_manager(
     managers_before: i64,
 ) -> Result<(), AppError> {
     if managers_before > 0 && role_managers(conn, organisation_id).await? == 0 {
-        return Err(AppError::BadRequest(
+        return Err(AppError::Conflict(
             "This would leave nobody in the organisation able to manage roles and profiles. Give that permission to someone else first".into(),
         ));
     }
@@ -739,7 +740,7 @@ async fn member_counts(
 }
 
 /// The Roles page.
-pub async fn list_roles(state: &AppState, admin: &SignedIn) -> Result<Vec<RoleSummary>, AppError> {
+pub async fn list_roles(state: &AppState, admin: &Actor) -> Result<Vec<RoleSummary>, AppError> {
     let organisation_id = admin.working_organisation_id;
     let catalogue = Catalogue::of(state, organisation_id).await?;
     let members = member_counts(state, Kind::Role, organisation_id).await?;
@@ -749,7 +750,7 @@ pub async fn list_roles(state: &AppState, admin: &SignedIn) -> Result<Vec<RoleSu
         .map(|role| RoleSummary {
             member_count: members.get(&role.id).copied().unwrap_or(0),
             requires_2fa: role.permissions.iter().any(|p| p.requires_2fa()),
-            permission_count: role.permissions.len(),
+            permissions: role.permissions,
             id: role.id,
             name: role.name,
             description: role.description,
@@ -760,7 +761,7 @@ pub async fn list_roles(state: &AppState, admin: &SignedIn) -> Result<Vec<RoleSu
 /// The Profiles page.
 pub async fn list_profiles(
     state: &AppState,
-    admin: &SignedIn,
+    admin: &Actor,
 ) -> Result<Vec<ProfileSummary>, AppError> {
     let organisation_id = admin.working_organisation_id;
     let catalogue = Catalogue::of(state, organisation_id).await?;
@@ -775,7 +776,7 @@ pub async fn list_profiles(
             roles: profile
                 .role_ids
                 .iter()
-                .map(|id| catalogue.role_name(*id))
+                .map(|id| (*id, catalogue.role_name(*id)))
                 .collect(),
             member_count: members.get(&profile.id).copied().unwrap_or(0),
             requires_2fa: catalogue
@@ -843,7 +844,7 @@ async fn members(
 /// A role's page.
 pub async fn role_detail(
     state: &AppState,
-    admin: &SignedIn,
+    admin: &Actor,
     role_id: i64,
 ) -> Result<RoleDetail, AppError> {
     let organisation_id = admin.working_organisation_id;
@@ -869,7 +870,7 @@ pub async fn role_detail(
 /// A profile's page.
 pub async fn profile_detail(
     state: &AppState,
-    admin: &SignedIn,
+    admin: &Actor,
     profile_id: i64,
 ) -> Result<ProfileDetail, AppError> {
     let organisation_id = admin.working_organisation_id;
@@ -921,7 +922,7 @@ fn grant_source(grant: &Grant) -> String {
 /// viewer may not give or take away are `locked`.
 pub async fn user_access(
     state: &AppState,
-    admin: &SignedIn,
+    admin: &Actor,
     user_id: i64,
 ) -> Result<UserAccess, AppError> {
     let account = administration::account(state, admin, user_id).await?;
@@ -990,14 +991,59 @@ fn differences(wanted: &BTreeSet<i64>, held: &BTreeSet<i64>) -> Vec<(i64, bool)>
         .collect()
 }
 
-/// Gives the account exactly `role_ids` and `profile_ids` (each of the
-/// organisation), audited one change at a time.
+/// What to do to an account's roles and profiles.
+#[derive(Debug, Clone, Copy)]
+pub enum AccessRequest<'a> {
+    /// Exactly these (the user page's checkboxes).
+    Exactly { roles: &'a [i64], profiles: &'a [i64] },
+    /// One more role or profile (the REST API).
+    Give(Kind, i64),
+    /// One fewer.
+    TakeAway(Kind, i64),
+}
+
+impl AccessRequest<'_> {
+    /// The role and profile ids the account should hold, each of the
+    /// organisation ("not found" otherwise).
+    fn wanted(
+        self,
+        catalogue: &Catalogue,
+        held_roles: &BTreeSet<i64>,
+        held_profiles: &BTreeSet<i64>,
+    ) -> Result<(BTreeSet<i64>, BTreeSet<i64>), AppError> {
+        let (mut roles, mut profiles) = (held_roles.clone(), held_profiles.clone());
+        match self {
+            AccessRequest::Exactly {
+                roles: role_ids,
+                profiles: profile_ids,
+            } => {
+                roles = catalogue.ids(Kind::Role, role_ids)?;
+                profiles = catalogue.ids(Kind::Profile, profile_ids)?;
+            }
+            AccessRequest::Give(kind, id) | AccessRequest::TakeAway(kind, id) => {
+                catalogue.ids(kind, &[id])?;
+                let set = match kind {
+                    Kind::Role => &mut roles,
+                    Kind::Profile => &mut profiles,
+                };
+                if matches!(self, AccessRequest::Give(..)) {
+                    set.insert(id);
+                } else {
+                    set.remove(&id);
+                }
+            }
+        }
+        Ok((roles, profiles))
+    }
+}
+
+/// Changes the account's roles and profiles as `request` asks, audited one
+/// change at a time.
 pub async fn save_user_access(
     state: &AppState,
-    admin: &SignedIn,
+    admin: &Actor,
     user_id: i64,
-    role_ids: &[i64],
-    profile_ids: &[i64],
+    request: AccessRequest<'_>,
     client_address: &str,
 ) -> Result<(), AppError> {
     let organisation_id = admin.working_organisation_id;
@@ -1009,9 +1055,9 @@ pub async fn save_user_access(
     let mut tx = state.db.begin_write().await?;
     let catalogue = Catalogue::load(&mut tx, organisation_id).await?;
     let managers_before = role_managers(&mut tx, organisation_id).await?;
-    let wanted_roles = catalogue.ids(Kind::Role, role_ids)?;
-    let wanted_profiles = catalogue.ids(Kind::Profile, profile_ids)?;
     let (held_roles, held_profiles) = held_by(&mut tx, user_id).await?;
+    let (wanted_roles, wanted_profiles) =
+        request.wanted(&catalogue, &held_roles, &held_profiles)?;
     let role_changes = differences(&wanted_roles, &held_roles)
         .into_iter()
         .filter_map(|(id, granted)| {

@@ -190,6 +190,11 @@ impl Cursor {
         hex::encode(serde_json::Value::Array(items).to_string())
     }
 
+    /// Whether this cursor was made for the list in this order.
+    pub fn is_for(&self, sort: SortKey, descending: bool) -> bool {
+        self.sort == sort && self.descending == descending
+    }
+
     /// `None` for anything that [`Cursor::encode`] did not make.
     pub fn decode(encoded: &str) -> Option<Cursor> {
         if encoded.len() > 8 * 1024 {

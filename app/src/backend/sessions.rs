@@ -9,6 +9,7 @@
 //! worked out from the database on every request, so gaining such a
 //! permission takes effect at the next click.
 
+use super::actor::Actor;
 use super::clock::UnixTime;
 use super::config::CheckedSettings;
 use super::db::Db;
@@ -50,26 +51,19 @@ impl TryFrom<String> for Stage {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SignedIn {
     pub session_id: i64,
-    pub user_id: i64,
-    pub organisation_id: i64,
-    pub organisation_name: String,
-    pub username: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    pub initials: String,
-    pub is_platform_admin: i64,
-    /// Where administration happens: the person's own organisation, or the
-    /// one a platform administrator chose for this session.
-    pub working_organisation_id: i64,
-    pub working_organisation_name: String,
     #[sqlx(try_from = "String")]
     pub stage: Stage,
+    #[sqlx(flatten)]
+    pub actor: Actor,
 }
 
-impl SignedIn {
-    pub fn is_platform_admin(&self) -> bool {
-        self.is_platform_admin == 1
+/// A session's person is its actor: `admin.user_id`, and `&SignedIn` where
+/// an `&Actor` is wanted.
+impl std::ops::Deref for SignedIn {
+    type Target = Actor;
+
+    fn deref(&self) -> &Actor {
+        &self.actor
     }
 }
 

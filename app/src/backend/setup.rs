@@ -3,7 +3,7 @@
 //! line prints for a named organisation.
 
 use super::administration::collect;
-use super::audit::{self, Action, Entry};
+use super::audit::{self, ActedBy, Action, Entry};
 use super::clock::UnixTime;
 use super::db::{Db, violated_constraint};
 use super::links::{self, LinkPurpose, LiveLink, NewLink};
@@ -65,7 +65,7 @@ pub async fn create_link(
         Entry {
             action: Action::SetupLinkCreated,
             organisation_id,
-            actor_user_id: None,
+            by: ActedBy::NOBODY,
             target_user_id: None,
             detail: format!("purpose={}", purpose.as_str()),
             client_address: "command line",
@@ -90,7 +90,7 @@ pub async fn create_organisation(
         Entry {
             action: Action::OrganisationCreated,
             organisation_id: Some(id),
-            actor_user_id: None,
+            by: ActedBy::NOBODY,
             target_user_id: None,
             detail: String::new(),
             client_address: "command line",
@@ -294,7 +294,7 @@ pub async fn complete(
             Entry {
                 action: Action::OrganisationCreated,
                 organisation_id: Some(organisation_id),
-                actor_user_id: Some(user_id),
+                by: ActedBy::user(user_id),
                 target_user_id: None,
                 detail: "via=setup_link".into(),
                 client_address,
@@ -308,7 +308,7 @@ pub async fn complete(
         Entry {
             action: Action::AccountCreated,
             organisation_id: Some(organisation_id),
-            actor_user_id: Some(user_id),
+            by: ActedBy::user(user_id),
             target_user_id: Some(user_id),
             detail: format!(
                 "via=setup_link role={}",

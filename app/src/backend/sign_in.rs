@@ -7,7 +7,7 @@
 //! Someone who has enrolled in two-factor authentication gets a session that
 //! only waits for their code; the code step then replaces it with a full one.
 
-use super::audit::{self, Action, Entry};
+use super::audit::{self, ActedBy, Action, Entry};
 use super::sessions::{self, ClientInfo, NewSession, SignedIn, Stage};
 use super::state::AppState;
 use super::throttle::{self, Throttle};
@@ -95,7 +95,7 @@ pub async fn sign_in(
             Entry {
                 action: Action::SignInThrottled,
                 organisation_id: candidates.first().map(|c| c.organisation_id),
-                actor_user_id: None,
+                by: ActedBy::NOBODY,
                 target_user_id: candidates.first().map(|c| c.id),
                 detail: "factor=password".into(),
                 client_address: &client.address,
@@ -144,7 +144,7 @@ pub async fn sign_in(
             Entry {
                 action: Action::SignInFailed,
                 organisation_id: target.map(|c| c.organisation_id),
-                actor_user_id: None,
+                by: ActedBy::NOBODY,
                 target_user_id: target.map(|c| c.id),
                 detail: failure_detail(target),
                 client_address: &client.address,
@@ -166,7 +166,7 @@ pub async fn sign_in(
         Entry {
             action: Action::SignInSucceeded,
             organisation_id: Some(user.organisation_id),
-            actor_user_id: Some(user.id),
+            by: ActedBy::user(user.id),
             target_user_id: Some(user.id),
             detail: "factor=password".into(),
             client_address: &client.address,
@@ -237,7 +237,7 @@ pub async fn sign_in_with_code(
             Entry {
                 action,
                 organisation_id: Some(waiting.organisation_id),
-                actor_user_id: Some(waiting.user_id),
+                by: ActedBy::user(waiting.user_id),
                 target_user_id: Some(waiting.user_id),
                 detail,
                 client_address: &client.address,
@@ -276,7 +276,7 @@ pub async fn sign_out(
         Entry {
             action: Action::SignedOut,
             organisation_id: Some(session.organisation_id),
-            actor_user_id: Some(session.user_id),
+            by: ActedBy::user(session.user_id),
             target_user_id: Some(session.user_id),
             detail: String::new(),
             client_address: &client.address,

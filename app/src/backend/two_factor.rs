@@ -10,7 +10,7 @@
 //! exactly one succeeds. Recovery codes are stored as SHA-256 hashes (they
 //! are random and long enough not to need a slow hash) and used up the same way.
 
-use super::audit::{self, Action, Entry};
+use super::audit::{self, ActedBy, Action, Entry};
 use super::clock::{UnixTime, format_utc};
 use super::config::CheckedSettings;
 use super::db::internal;
@@ -84,11 +84,14 @@ pub enum CodeCheck {
     Refused(&'static str),
 }
 
-/// What is sealed, bound into the ciphertext with the account.
+/// What is sealed, bound into the ciphertext with the account. (The key is
+/// the two-factor key; a new API token waiting to be shown once in the
+/// session that made it is sealed with it too.)
 #[derive(Debug, Clone, Copy)]
-enum Sealed {
+pub(super) enum Sealed {
     Secret,
     RecoveryCodes,
+    ApiToken,
 }
 
 fn cipher(settings: &CheckedSettings) -> Result<Aes256Gcm, AppError> {
@@ -100,12 +103,13 @@ fn associated_data(what: Sealed, user_id: i64) -> String {
     let what = match what {
         Sealed::Secret => "totp-secret",
         Sealed::RecoveryCodes => "recovery-codes",
+        Sealed::ApiToken => "api-token",
     };
     format!("gatehouse {what} user {user_id}")
 }
 
 /// nonce ‖ ciphertext.
-fn seal(
+pub(super) fn seal(
     settings: &CheckedSettings,
     what: Sealed,
     user_id: i64,
@@ -126,7 +130,7 @@ fn seal(
     Ok([nonce.as_slice(), &ciphertext].concat())
 }
 
-fn open(
+pub(super) fn open(
     settings: &CheckedSettings,
     what: Sealed,
     user_id: i64,
@@ -364,7 +368,7 @@ pub async fn refuse_if_throttled(
         Entry {
             action,
             organisation_id: None,
-            actor_user_id: Some(user_id),
+            by: ActedBy::user(user_id),
             target_user_id: Some(user_id),
             detail,
             client_address: &client.address,
@@ -401,7 +405,7 @@ pub async fn refused(
             Entry {
                 action: Action::TwoFactorFailed,
                 organisation_id: None,
-                actor_user_id: Some(user_id),
+                by: ActedBy::user(user_id),
                 target_user_id: Some(user_id),
                 detail: format!("during={} reason={reason}", during.as_str()),
                 client_address: &client.address,

@@ -191,7 +191,7 @@ pub async fn update_pending_details(
     if updated.rows_affected() == 1 {
         Ok(())
     } else {
-        Err(AppError::BadRequest(
+        Err(AppError::Conflict(
             "This account has been activated: its details are now maintained by its owner".into(),
         ))
     }
@@ -354,7 +354,8 @@ pub async fn initials_are_free(
     Ok(count == 0)
 }
 
-/// Deactivates an account: ends every session, revokes its links, all in one
+/// Deactivates an account: ends every session, revokes its links and API
+/// tokens, all in one
 /// transaction, so no request can slip through between the steps.
 pub async fn deactivate(
     conn: &mut sqlx::AnyConnection,
@@ -370,6 +371,7 @@ pub async fn deactivate(
     .await?;
     super::sessions::end_all_for_user(&mut *conn, now, user_id, "account_deactivated").await?;
     super::links::revoke_all_for_user(&mut *conn, now, user_id).await?;
+    super::api_tokens::revoke_all_for_user(&mut *conn, now, user_id, "account_deactivated").await?;
     Ok(changed.rows_affected() == 1)
 }
 

@@ -1,4 +1,5 @@
-//! Names and descriptions of roles and profiles, as administrators type them.
+//! Names and descriptions of roles and profiles, and names of API tokens,
+//! as administrators type them.
 
 use super::{FieldError, char_count, collapse_whitespace, is_control_or_invisible, nfc};
 
@@ -52,6 +53,27 @@ impl RoleName {
     }
 
     /// The name as compared for uniqueness: "teacher" for "Teacher".
+    pub fn folded(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// An API token's name, such as "Nightly HR import": what it is for, unique
+/// among the API user's live tokens whatever the case.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TokenName(String);
+
+validated_text!(TokenName);
+
+impl TokenName {
+    pub const FIELD: &'static str = NAME_FIELD;
+
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        parse_name(input, "Token").map(Self)
+    }
+
+    /// The name as compared for uniqueness.
     pub fn folded(&self) -> String {
         self.0.to_lowercase()
     }
@@ -136,6 +158,17 @@ mod tests {
     fn an_empty_role_name_asks_for_one() {
         assert_eq!(message(RoleName::parse("   ")), "Enter a role name");
         assert_eq!(message(ProfileName::parse("")), "Enter a profile name");
+    }
+
+    #[test]
+    fn a_token_name_follows_the_same_rules_and_says_token() {
+        assert_eq!(
+            TokenName::parse("  Nightly   HR import ").map(String::from),
+            Ok("Nightly HR import".to_owned())
+        );
+        assert_eq!(message(TokenName::parse("")), "Enter a token name");
+        assert_eq!(message(TokenName::parse("x")), "Token name must be at least 2 characters");
+        assert_eq!(TokenName::FIELD, "name");
     }
 
     #[test]

@@ -57,7 +57,7 @@ mod password;
 mod permissions;
 mod username;
 
-pub use access_names::{AccessDescription, ProfileName, RoleName};
+pub use access_names::{AccessDescription, ProfileName, RoleName, TokenName};
 pub use email::Email;
 pub use initials::Initials;
 pub use names::{FirstName, LastName};

@@ -344,7 +344,7 @@ both_backends!(
                 &[("id", &id.to_string()), ("kind", "welcome")],
             )
             .await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.status(), StatusCode::CONFLICT);
         assert!(app.sent_emails().await.is_empty());
     }
 );
@@ -659,9 +659,9 @@ both_backends!(
         assert_eq!(activated.status(), StatusCode::OK);
 
         let response = update(&app, id, "Someone", "Else", "else@riverside.example", "SE").await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.status(), StatusCode::CONFLICT);
         let body = error_of(response).await;
-        let message = body["BadRequest"].as_str().expect("a message");
+        let message = body["Conflict"].as_str().expect("a message");
         assert!(message.contains("activated"), "{message}");
         let page = detail(&app, id).await;
         assert_eq!(page["first_name"], "Zoey");
@@ -683,10 +683,10 @@ both_backends!(
         let id = app.add_person(&zoe()).await;
         assert_eq!(set_active(&app, id, false).await.status(), StatusCode::OK);
         let response = update(&app, id, "Zoey", "Ångström", ZOE_EMAIL, "ZA").await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.status(), StatusCode::CONFLICT);
         let body = error_of(response).await;
         assert!(
-            body["BadRequest"]
+            body["Conflict"]
                 .as_str()
                 .expect("message")
                 .contains("deactivated"),
@@ -819,7 +819,7 @@ both_backends!(
                 &[("id", &id.to_string()), ("kind", "set_password")],
             )
             .await;
-        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(refused.status(), StatusCode::CONFLICT);
         assert_eq!(app.emails_to(ZOE_EMAIL).await.len(), mails_before);
 
         assert_eq!(set_active(&app, id, true).await.status(), StatusCode::OK);
@@ -873,10 +873,10 @@ both_backends!(
         app.set_up_first_administrator().await;
         let me = app.user_id("sian.obrien").await;
         let response = set_active(&app, me, false).await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.status(), StatusCode::CONFLICT);
         let body = error_of(response).await;
         assert!(
-            body["BadRequest"]
+            body["Conflict"]
                 .as_str()
                 .expect("message")
                 .contains("your own"),

@@ -45,6 +45,7 @@ fn help_explains_every_command_and_setting() {
         "GATEHOUSE_SESSION_IDLE_TIMEOUT_MINUTES",
         "GATEHOUSE_SESSION_ABSOLUTE_TIMEOUT_HOURS",
         "GATEHOUSE_LOG_FORMAT",
+        "GATEHOUSE_API_REQUESTS_PER_MINUTE",
     ] {
         assert!(help.contains(word), "--help does not mention {word}");
     }

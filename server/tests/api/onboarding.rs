@@ -220,7 +220,7 @@ both_backends!(
                 &[("id", &id.to_string()), ("kind", "welcome")],
             )
             .await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.status(), StatusCode::CONFLICT);
     }
 );
 

@@ -182,7 +182,7 @@ impl From<RoleSummary> for Line {
             id: role.id,
             name: role.name,
             description: role.description,
-            contents: view! { <td class="number">{role.permission_count}</td> }.into_any(),
+            contents: view! { <td class="number">{role.permissions.len()}</td> }.into_any(),
             member_count: role.member_count,
             requires_2fa: role.requires_2fa,
         }
@@ -195,7 +195,7 @@ impl From<ProfileSummary> for Line {
             id: profile.id,
             name: profile.name,
             description: profile.description,
-            contents: view! { <td>{profile.roles.join(", ")}</td> }.into_any(),
+            contents: view! { <td>{profile.roles.iter().map(|(_, name)| name.as_str()).collect::<Vec<_>>().join(", ")}</td> }.into_any(),
             member_count: profile.member_count,
             requires_2fa: profile.requires_2fa,
         }

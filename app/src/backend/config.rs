@@ -343,7 +343,7 @@ mod tests {
     #[test]
     fn a_bad_setting_is_named_in_the_message() {
         type Change = fn(&mut Settings);
-        let cases: [(&str, Change); 7] = [
+        let cases: [(&str, Change); 8] = [
             ("public_url", |s| s.public_url = "not a url".into()),
             ("public_url", |s| {
                 s.public_url = "https://example.org/accounts".into()

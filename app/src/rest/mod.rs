@@ -36,8 +36,13 @@ use utoipa_axum::routes;
                        roles decide what it may do, exactly as for people. Errors are \
                        `application/problem+json` (RFC 9457)."
     ),
-    modifiers(&CommonResponses),
-    components(schemas(Problem, problem::FieldProblem)),
+    components(schemas(
+        Problem,
+        problem::FieldProblem,
+        users::StateFilterName,
+        users::SortName,
+        users::Direction
+    )),
     tags(
         (name = "Users", description = "The organisation's accounts"),
         (name = "Roles and profiles", description = "What accounts may do"),
@@ -48,7 +53,7 @@ struct ApiDoc;
 
 /// The API's routes and its OpenAPI document, made together.
 pub fn routes() -> (axum::Router<AppState>, OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(whoami))
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::get_user, users::update_user))
@@ -58,7 +63,10 @@ pub fn routes() -> (axum::Router<AppState>, OpenApi) {
         .routes(routes!(users::give_profile, users::take_away_profile))
         .routes(routes!(list_roles))
         .routes(routes!(list_profiles))
-        .split_for_parts()
+        .split_for_parts();
+    // After the routes are in: it adds to every operation.
+    CommonResponses.modify(&mut document);
+    (router, document)
 }
 
 /// The API's OpenAPI document.
@@ -285,4 +293,107 @@ pub async fn list_profiles(
 /// Anything else under `/api/`: a problem, not the HTML not-found page.
 async fn no_such_endpoint() -> Problem {
     Problem::not_found("There is no such endpoint: see /api/v1/openapi.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn operations(document: &OpenApi) -> Vec<(String, &Operation)> {
+        document
+            .paths
+            .paths
+            .iter()
+            .flat_map(|(path, item)| {
+                [
+                    ("GET", &item.get),
+                    ("PUT", &item.put),
+                    ("POST", &item.post),
+                    ("DELETE", &item.delete),
+                    ("PATCH", &item.patch),
+                ]
+                .into_iter()
+                .filter_map(move |(method, op)| {
+                    op.as_ref().map(|op| (format!("{method} {path}"), op))
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1_and_needs_a_bearer_token() {
+        let json = serde_json::to_value(document()).expect("json");
+        assert_eq!(json["openapi"], "3.1.0");
+        assert_eq!(json["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+        assert_eq!(json["security"][0]["bearer"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn every_operation_documents_its_problems_as_problem_json() {
+        let document = document();
+        let operations = operations(&document);
+        assert!(operations.len() >= 13, "{}", operations.len());
+        for (name, operation) in operations {
+            for status in ["401", "403", "429"] {
+                let response = operation
+                    .responses
+                    .responses
+                    .get(status)
+                    .unwrap_or_else(|| panic!("{name} lacks {status}"));
+                let json = serde_json::to_value(response).expect("json");
+                assert!(
+                    json["content"][PROBLEM_JSON].is_object(),
+                    "{name} {status}: {json}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_reference_in_the_document_resolves() {
+        fn refs(value: &serde_json::Value, found: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    if let Some(serde_json::Value::String(target)) = map.get("$ref") {
+                        found.push(target.clone());
+                    }
+                    map.values().for_each(|v| refs(v, found));
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+                _ => {}
+            }
+        }
+        let json = serde_json::to_value(document()).expect("json");
+        let mut found = Vec::new();
+        refs(&json, &mut found);
+        assert!(!found.is_empty());
+        for target in found {
+            let name = target
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("unexpected reference {target}"));
+            assert!(
+                json["components"]["schemas"][name].is_object(),
+                "{target} is not in the document"
+            );
+        }
+    }
+
+    #[test]
+    fn every_route_is_in_the_document() {
+        let document = document();
+        let paths: Vec<&String> = document.paths.paths.keys().collect();
+        for path in [
+            "/api/v1/whoami",
+            "/api/v1/users",
+            "/api/v1/users/{id}",
+            "/api/v1/users/{id}/deactivate",
+            "/api/v1/users/{id}/reactivate",
+            "/api/v1/users/{id}/roles/{role_id}",
+            "/api/v1/users/{id}/profiles/{profile_id}",
+            "/api/v1/roles",
+            "/api/v1/profiles",
+        ] {
+            assert!(paths.iter().any(|p| *p == path), "{path} in {paths:?}");
+        }
+    }
 }

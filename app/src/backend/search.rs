@@ -31,7 +31,9 @@ pub const COUNT_CAP: i64 = 1000;
 pub const MAX_TEXT_CHARS: usize = 100;
 pub const MAX_WORDS: usize = 8;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// (The REST API reads these from its query as their `as_str` names.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum StateFilter {
     /// Pending with a welcome link that can still be used.
     Pending,
@@ -41,14 +43,16 @@ pub enum StateFilter {
     Deactivated,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum KindFilter {
     Person,
     Api,
 }
 
 /// The list's order; ties are broken by the next name, then by id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum SortKey {
     /// Last name, then first name.
     #[default]

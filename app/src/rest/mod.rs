@@ -39,8 +39,9 @@ use utoipa_axum::routes;
     components(schemas(
         Problem,
         problem::FieldProblem,
-        users::StateFilterName,
-        users::SortName,
+        crate::backend::search::StateFilter,
+        crate::backend::search::KindFilter,
+        crate::backend::search::SortKey,
         users::Direction
     )),
     tags(

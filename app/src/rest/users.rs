@@ -39,29 +39,6 @@ pub enum AccountStateName {
     Deactivated,
 }
 
-/// The states the list can be filtered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StateFilterName {
-    /// Pending with a welcome link that still works.
-    Pending,
-    /// Pending, and no welcome link left that works.
-    ActivationExpired,
-    Active,
-    Deactivated,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SortName {
-    LastName,
-    FirstName,
-    Username,
-    Email,
-    State,
-    Created,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
@@ -143,9 +120,9 @@ pub struct ListQuery {
     /// (accents and case ignored; 1–2 letters match the start, longer
     /// words anywhere).
     pub q: Option<String>,
-    pub state: Option<StateFilterName>,
-    pub kind: Option<AccountKindName>,
-    pub sort: Option<SortName>,
+    pub state: Option<StateFilter>,
+    pub kind: Option<KindFilter>,
+    pub sort: Option<SortKey>,
     pub dir: Option<Direction>,
     /// `next_cursor` of the previous page, with the same `sort` and `dir`.
     pub cursor: Option<String>,
@@ -255,14 +232,7 @@ pub async fn list_users(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<UserList>, Problem> {
     require(&state, &caller, Permission::UsersView).await?;
-    let sort = query.sort.map_or(SortKey::default(), |sort| match sort {
-        SortName::LastName => SortKey::LastName,
-        SortName::FirstName => SortKey::FirstName,
-        SortName::Username => SortKey::Username,
-        SortName::Email => SortKey::Email,
-        SortName::State => SortKey::State,
-        SortName::Created => SortKey::Created,
-    });
+    let sort = query.sort.unwrap_or_default();
     let descending = query.dir.unwrap_or_default() == Direction::Desc;
     let after = match query.cursor.as_deref() {
         None | Some("") => None,
@@ -289,16 +259,8 @@ pub async fn list_users(
         &UserQuery {
             organisation_id: caller.actor.working_organisation_id,
             text: query.q.unwrap_or_default(),
-            state: query.state.map(|s| match s {
-                StateFilterName::Pending => StateFilter::Pending,
-                StateFilterName::ActivationExpired => StateFilter::ActivationExpired,
-                StateFilterName::Active => StateFilter::Active,
-                StateFilterName::Deactivated => StateFilter::Deactivated,
-            }),
-            kind: query.kind.map(|k| match k {
-                AccountKindName::Person => KindFilter::Person,
-                AccountKindName::Api => KindFilter::Api,
-            }),
+            state: query.state,
+            kind: query.kind,
             sort,
             descending,
             after,

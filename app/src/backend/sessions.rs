@@ -306,7 +306,7 @@ where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
     let ended = sqlx::query(
-        "UPDATE sessions SET ended_at = $1, end_reason = $2, recovery_codes_to_show = NULL
+        "UPDATE sessions SET ended_at = $1, end_reason = $2, recovery_codes_to_show = NULL, api_token_to_show = NULL
          WHERE id = $3 AND ended_at IS NULL",
     )
     .bind(now)
@@ -325,7 +325,7 @@ pub async fn end_all_for_user(
     user_id: i64,
     reason: &str,
 ) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2, recovery_codes_to_show = NULL WHERE user_id = $3 AND ended_at IS NULL")
+    let result = sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2, recovery_codes_to_show = NULL, api_token_to_show = NULL WHERE user_id = $3 AND ended_at IS NULL")
         .bind(now)
         .bind(reason)
         .bind(user_id)

@@ -58,6 +58,7 @@ pub fn routes() -> (axum::Router<AppState>, OpenApi) {
         .routes(routes!(whoami))
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::get_user, users::update_user))
+        .routes(routes!(users::send_email))
         .routes(routes!(users::deactivate_user))
         .routes(routes!(users::reactivate_user))
         .routes(routes!(users::give_role, users::take_away_role))
@@ -387,6 +388,7 @@ mod tests {
             "/api/v1/whoami",
             "/api/v1/users",
             "/api/v1/users/{id}",
+            "/api/v1/users/{id}/emails",
             "/api/v1/users/{id}/deactivate",
             "/api/v1/users/{id}/reactivate",
             "/api/v1/users/{id}/roles/{role_id}",

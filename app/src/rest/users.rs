@@ -9,6 +9,7 @@ use super::problem::Problem;
 use super::require;
 use crate::backend::administration::{self, AddUserForm};
 use crate::backend::clock::format_rfc3339;
+use crate::backend::links::LinkPurpose;
 use crate::backend::roles::{self, AccessRequest, Kind};
 use crate::backend::search::{self, Count, Cursor, KindFilter, SortKey, StateFilter, UserQuery};
 use crate::backend::state::AppState;
@@ -385,6 +386,62 @@ pub async fn update_user(
     )
     .await?;
     Ok(Json(user(&state, &caller, id).await?))
+}
+
+/// Which email to send a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailKind {
+    /// The activation link, for a pending account (72 hours by default).
+    Welcome,
+    /// A link to choose a new password (1 hour by default).
+    SetPassword,
+}
+
+/// An email to send.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailRequest {
+    pub kind: EmailKind,
+}
+
+/// The email is on its way.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EmailQueued {
+    /// When its link stops working (RFC 3339). Links sent before of the same kind no longer work.
+    pub link_expires_at: String,
+}
+
+/// Send a person a fresh welcome or set-password email (a new link; older
+/// links of that kind stop working).
+#[utoipa::path(post, path = "/api/v1/users/{id}/emails", tag = "Users",
+    params(("id" = i64, Path, description = "The account's id")),
+    request_body = EmailRequest,
+    responses(
+        (status = 202, description = "Queued for delivery", body = EmailQueued),
+        (status = 409, description = "An API user, a deactivated account, or a welcome email for an active one", body = super::problem::Problem, content_type = "application/problem+json"),
+    ),
+    extensions(("x-permission" = json!("users.manage"))))]
+pub async fn send_email(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<EmailRequest>,
+) -> Result<impl IntoResponse, Problem> {
+    require(&state, &caller, Permission::UsersManage).await?;
+    let purpose = match request.kind {
+        EmailKind::Welcome => LinkPurpose::Welcome,
+        EmailKind::SetPassword => LinkPurpose::SetPassword,
+    };
+    let expires_at =
+        administration::send_email(&state, &caller.actor, id, purpose, &caller.client_address)
+            .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(EmailQueued {
+            link_expires_at: format_rfc3339(expires_at),
+        }),
+    ))
 }
 
 async fn set_active(

@@ -290,7 +290,7 @@ pub async fn list(
                     (None, _) if row.expires_at.is_some_and(|at| at <= now) => "Expired".into(),
                     (None, _) => "Active".into(),
                 },
-                live: row.revoked_at.is_none() && !row.expires_at.is_some_and(|at| at <= now),
+                live: row.revoked_at.is_none() && row.expires_at.is_none_or(|at| at > now),
             })
             .collect(),
     })

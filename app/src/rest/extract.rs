@@ -100,10 +100,19 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
                 let path = error.path().to_string();
                 let inner = error.into_inner();
                 if inner.is_data() {
-                    let field = if path == "." { "body".to_owned() } else { path };
+                    let message = readable(&inner.to_string());
+                    // serde names a missing field only in its message.
+                    let missing = message
+                        .strip_prefix("missing field `")
+                        .and_then(|rest| rest.split('`').next())
+                        .map(str::to_owned);
+                    let field = match missing {
+                        Some(field) => field,
+                        None if path == "." => "body".to_owned(),
+                        None => path,
+                    };
                     Err(Problem::from(crate::error::AppError::field(
-                        &field,
-                        readable(&inner.to_string()),
+                        &field, message,
                     )))
                 } else {
                     Err(Problem::bad_request(
@@ -151,8 +160,13 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiPath<T> {
     }
 }
 
-/// serde's messages, with its Rust-flavoured words put plainly.
+/// serde's messages, with its Rust-flavoured words put plainly and
+/// without the position (" at line 1 column 17").
 fn readable(message: &str) -> String {
+    let message = match message.rfind(" at line ") {
+        Some(at) => &message[..at],
+        None => message,
+    };
     message
         .replace("invalid type: ", "wrong type: ")
         .replace("i64", "a whole number")

@@ -12,8 +12,9 @@ mod matrix;
 mod onboarding;
 mod organisations;
 mod profile;
+mod rest;
 mod roles;
-
+mod schemathesis;
 mod search;
 mod security;
 mod sessions;

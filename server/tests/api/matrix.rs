@@ -40,6 +40,11 @@ struct Ids {
     /// Organisation A's own user and profile, to pair with B's role ids.
     own_user: String,
     own_profile: String,
+    /// Organisation B's API user and its token's id.
+    api_user: String,
+    api_token: String,
+    /// Organisation A's own API user, to pair with B's token id.
+    own_api_user: String,
 }
 
 struct Row {
@@ -395,7 +400,117 @@ fn rows() -> Vec<Row> {
             },
             true,
         ),
+        // API users' tokens.
+        row(
+            "api_tokens",
+            Permission("api_users.manage"),
+            |ids| vec![("id", ids.api_user.clone())],
+            true,
+        ),
+        row(
+            "create_api_token",
+            Permission("api_users.manage"),
+            |ids| {
+                vec![
+                    ("id", ids.api_user.clone()),
+                    ("name", s("Matrix token")),
+                    ("expires_on", s("")),
+                ]
+            },
+            true,
+        ),
+        row(
+            "revoke_api_token",
+            Permission("api_users.manage"),
+            |ids| {
+                vec![
+                    ("id", ids.api_user.clone()),
+                    ("token_id", ids.api_token.clone()),
+                ]
+            },
+            true,
+        ),
+        // Organisation A's own API user with organisation B's token.
+        row(
+            "revoke_api_token",
+            Permission("api_users.manage"),
+            |ids| {
+                vec![
+                    ("id", ids.own_api_user.clone()),
+                    ("token_id", ids.api_token.clone()),
+                ]
+            },
+            true,
+        ),
+        // The API reference page's data: the OpenAPI document, for anyone.
+        row("api_reference", Public, |_| vec![], false),
     ]
+}
+
+/// Organisation B's API user, made by Tomasz (signed in on `tomasz`), with
+/// a token; returns the API user's id, the token's id and the token.
+async fn hillside_api_user(app: &TestApp, tomasz: &reqwest::Client) -> (i64, i64, String) {
+    let form = with(
+        &person_form("Hillside", "Importer", "importer@hillside.example", "HI"),
+        "api_user",
+        "on",
+    );
+    let added = app.call_as(tomasz, "add_user", &form).await;
+    assert_eq!(
+        added.status(),
+        StatusCode::OK,
+        "{}",
+        added.text().await.unwrap_or_default()
+    );
+    let id = app.user_id_by_email("importer@hillside.example").await;
+    let administrator = one(
+        app,
+        "SELECT r.id FROM roles r JOIN users u ON u.organisation_id = r.organisation_id
+         WHERE u.id = $1 AND r.name = 'Administrator'",
+        id,
+    )
+    .await;
+    let given = app
+        .call_as(
+            tomasz,
+            "save_user_access",
+            &[("id", &id.to_string()), ("roles[]", &administrator)],
+        )
+        .await;
+    assert_eq!(
+        given.status(),
+        StatusCode::OK,
+        "{}",
+        given.text().await.unwrap_or_default()
+    );
+    let created = app
+        .call_as(
+            tomasz,
+            "create_api_token",
+            &[
+                ("id", &id.to_string()),
+                ("name", "Nightly import"),
+                ("expires_on", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        created.status(),
+        StatusCode::OK,
+        "{}",
+        created.text().await.unwrap_or_default()
+    );
+    let section = app
+        .call_as(tomasz, "api_tokens", &[("id", &id.to_string())])
+        .await;
+    assert_eq!(section.status(), StatusCode::OK);
+    let section: serde_json::Value = section.json().await.expect("json");
+    let token = section["new_token"]
+        .as_str()
+        .expect("the new token")
+        .to_owned();
+    let token_id = section["tokens"][0]["id"].as_i64().expect("token id");
+    (id, token_id, token)
 }
 
 /// Everything of organisation `id` a call could change, as one text.
@@ -416,6 +531,12 @@ async fn snapshot(app: &TestApp, organisation: i64) -> String {
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.organisation_id = $1 ORDER BY s.id",
         "SELECT CAST(t.user_id AS TEXT) || '-' || CAST(COALESCE(t.enrolled_at, 0) AS TEXT)
          FROM two_factor t JOIN users u ON u.id = t.user_id WHERE u.organisation_id = $1 ORDER BY 1",
+        "SELECT CAST(up.user_id AS TEXT) || '-' || CAST(up.profile_id AS TEXT)
+         FROM user_profiles up JOIN users u ON u.id = up.user_id WHERE u.organisation_id = $1 ORDER BY 1",
+        "SELECT CAST(id AS TEXT) || '-' || CAST(user_id AS TEXT) || '-' || name || '-'
+                || CAST(COALESCE(expires_at, 0) AS TEXT) || '-' || CAST(COALESCE(revoked_at, 0) AS TEXT)
+                || '-' || CAST(COALESCE(last_used_at, 0) AS TEXT)
+         FROM api_tokens WHERE organisation_id = $1 ORDER BY id",
         "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE organisation_id = $1",
         "SELECT CAST(COUNT(*) AS TEXT) FROM email_outbox WHERE organisation_id = $1",
     ];
@@ -483,8 +604,19 @@ both_backends!(
                 "ZA",
             ))
             .await;
-        let (_tomasz, hillside) = app.second_organisation().await;
+        let (tomasz_browser, hillside) = app.second_organisation().await;
         let tomasz = app.user_id("tomasz.nowak").await;
+        let (api_user, api_token, _) = hillside_api_user(&app, &tomasz_browser).await;
+        let (own_api_user, _) = app
+            .api_user_with_token(
+                "Riverside",
+                "Importer",
+                "importer@riverside.example",
+                "RI",
+                &[],
+                "Import",
+            )
+            .await;
         let ids = Ids {
             user: tomasz.to_string(),
             role: one(
@@ -514,6 +646,9 @@ both_backends!(
                 own_user,
             )
             .await,
+            api_user: api_user.to_string(),
+            api_token: api_token.to_string(),
+            own_api_user: own_api_user.to_string(),
         };
         let before = snapshot(&app, hillside).await;
 
@@ -603,5 +738,311 @@ both_backends!(
         }
         // Its own pages still answer 200.
         assert_eq!(app.get("/roles").await.status(), StatusCode::OK);
+    }
+);
+
+// ---------------------------------------------------------------------------
+// The REST API: every operation of the OpenAPI document has a row here.
+
+/// Who may call a REST operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RestAccess {
+    /// Any API user with a working token (about itself).
+    Token,
+    /// API users whose roles give this permission (key).
+    Permission(&'static str),
+}
+
+struct RestRow {
+    method: &'static str,
+    /// As the document writes it, with `{id}`, `{role_id}`, `{profile_id}`.
+    path: &'static str,
+    access: RestAccess,
+    /// A body that is valid apart from whose ids the address names.
+    body: Option<fn() -> serde_json::Value>,
+}
+
+fn rest_rows() -> Vec<RestRow> {
+    use RestAccess::*;
+    use serde_json::json;
+    let row = |method, path, access, body| RestRow {
+        method,
+        path,
+        access,
+        body,
+    };
+    vec![
+        row("GET", "/api/v1/whoami", Token, None),
+        row("GET", "/api/v1/users", Permission("users.view"), None),
+        row(
+            "POST",
+            "/api/v1/users",
+            Permission("users.manage"),
+            Some(
+                || json!({"first_name": "Matrix", "last_name": "Person", "email": "matrix.person@riverside.example"}),
+            ),
+        ),
+        row("GET", "/api/v1/users/{id}", Permission("users.view"), None),
+        row(
+            "PATCH",
+            "/api/v1/users/{id}",
+            Permission("users.manage"),
+            Some(|| json!({"first_name": "Changed"})),
+        ),
+        row(
+            "POST",
+            "/api/v1/users/{id}/emails",
+            Permission("users.manage"),
+            Some(|| json!({"kind": "set_password"})),
+        ),
+        row(
+            "POST",
+            "/api/v1/users/{id}/deactivate",
+            Permission("users.manage"),
+            None,
+        ),
+        row(
+            "POST",
+            "/api/v1/users/{id}/reactivate",
+            Permission("users.manage"),
+            None,
+        ),
+        row(
+            "PUT",
+            "/api/v1/users/{id}/roles/{role_id}",
+            Permission("users.manage"),
+            None,
+        ),
+        row(
+            "DELETE",
+            "/api/v1/users/{id}/roles/{role_id}",
+            Permission("users.manage"),
+            None,
+        ),
+        row(
+            "PUT",
+            "/api/v1/users/{id}/profiles/{profile_id}",
+            Permission("users.manage"),
+            None,
+        ),
+        row(
+            "DELETE",
+            "/api/v1/users/{id}/profiles/{profile_id}",
+            Permission("users.manage"),
+            None,
+        ),
+        row("GET", "/api/v1/roles", Permission("users.view"), None),
+        row("GET", "/api/v1/profiles", Permission("users.view"), None),
+    ]
+}
+
+/// Every `METHOD /path` of the REST API's OpenAPI document.
+fn documented_operations() -> BTreeSet<String> {
+    let document = serde_json::to_value(app::rest::document()).expect("json");
+    let paths = document["paths"].as_object().expect("paths");
+    paths
+        .iter()
+        .flat_map(|(path, item)| {
+            [
+                "get", "put", "post", "delete", "patch", "head", "options", "trace",
+            ]
+            .into_iter()
+            .filter(|method| item.get(*method).is_some())
+            .map(move |method| format!("{} {path}", method.to_uppercase()))
+        })
+        .collect()
+}
+
+/// The ids an address is filled with.
+#[derive(Debug, Clone, Copy)]
+struct PathIds {
+    user: i64,
+    role: i64,
+    profile: i64,
+}
+
+fn fill(template: &str, ids: &PathIds) -> String {
+    template
+        .replace("{id}", &ids.user.to_string())
+        .replace("{role_id}", &ids.role.to_string())
+        .replace("{profile_id}", &ids.profile.to_string())
+}
+
+async fn rest_call(
+    app: &TestApp,
+    row: &RestRow,
+    path: &str,
+    token: Option<&str>,
+) -> (StatusCode, String) {
+    let method = reqwest::Method::from_bytes(row.method.as_bytes()).expect("method");
+    let mut request = app.api(method, path, token);
+    if let Some(body) = row.body {
+        request = request.json(&body());
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = response.text().await.unwrap_or_default();
+    if status.is_client_error() && content_type != "application/problem+json" {
+        return (status, format!("not a problem ({content_type}): {text}"));
+    }
+    (status, text)
+}
+
+async fn organisation_ids(app: &TestApp, user: i64) -> PathIds {
+    let role = one(
+        app,
+        "SELECT r.id FROM roles r JOIN users u ON u.organisation_id = r.organisation_id
+         WHERE u.id = $1 AND r.name = 'Teacher'",
+        user,
+    )
+    .await;
+    let profile = one(
+        app,
+        "SELECT p.id FROM profiles p JOIN users u ON u.organisation_id = p.organisation_id
+         WHERE u.id = $1 AND p.name = 'Teaching staff'",
+        user,
+    )
+    .await;
+    PathIds {
+        user,
+        role: role.parse().expect("id"),
+        profile: profile.parse().expect("id"),
+    }
+}
+
+both_backends!(
+    async fn every_rest_operation_is_guarded_and_scoped_to_its_organisation(app: TestApp) {
+        let rows = rest_rows();
+        let documented = documented_operations();
+        let listed: BTreeSet<String> = rows
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        let missing: Vec<&String> = documented.difference(&listed).collect();
+        assert!(
+            missing.is_empty(),
+            "REST operations without a row in the matrix: {missing:?}"
+        );
+        let stale: Vec<&String> = listed.difference(&documented).collect();
+        assert!(
+            stale.is_empty(),
+            "rows for REST operations that are not in the document: {stale:?}"
+        );
+
+        // Organisation A: an API user with every permission (Administrator)
+        // and one with none of the API's (Teacher); Zoë, pending, to act on.
+        // Organisation B: Hillside Academy, Tomasz and its API user.
+        app.set_up_first_administrator().await;
+        let (_, everything) = app
+            .api_user_with_token(
+                "Riverside",
+                "Admin Sync",
+                "admin.sync@riverside.example",
+                "RA",
+                &["Administrator"],
+                "Everything",
+            )
+            .await;
+        let (_, teacher) = app
+            .api_user_with_token(
+                "Riverside",
+                "Pupil Portal",
+                "portal@riverside.example",
+                "RP",
+                &["Teacher"],
+                "Pupils only",
+            )
+            .await;
+        let zoe = app
+            .add_person(&person_form(
+                "Zoë",
+                "Ångström",
+                "zoe@riverside.example",
+                "ZA",
+            ))
+            .await;
+        let own = organisation_ids(&app, zoe).await;
+        let (tomasz_browser, hillside) = app.second_organisation().await;
+        let tomasz = app.user_id("tomasz.nowak").await;
+        let (hillside_api_user, _, hillside_token) = hillside_api_user(&app, &tomasz_browser).await;
+        let theirs = organisation_ids(&app, tomasz).await;
+        // B's things in the address: B's person, B's API user, and A's own
+        // account with B's role or profile.
+        let foreign = [
+            theirs,
+            PathIds {
+                user: hillside_api_user,
+                ..theirs
+            },
+            PathIds {
+                user: zoe,
+                ..theirs
+            },
+        ];
+        let before = snapshot(&app, hillside).await;
+
+        let mut failures = Vec::new();
+        for row in &rows {
+            let name = format!("{} {}", row.method, row.path);
+            let own_path = fill(row.path, &own);
+            let (status, body) = rest_call(&app, row, &own_path, None).await;
+            if status != StatusCode::UNAUTHORIZED {
+                failures.push(format!("{name}: no token got {status}, not 401: {body}"));
+            }
+            if let RestAccess::Permission(permission) = row.access {
+                let (status, body) = rest_call(&app, row, &own_path, Some(&teacher)).await;
+                if status != StatusCode::FORBIDDEN {
+                    failures.push(format!(
+                        "{name}: an API user without {permission} got {status}, not 403: {body}"
+                    ));
+                }
+            }
+            if row.path.contains('{') {
+                for ids in &foreign {
+                    // A's own account with A's role is not B's: skip it.
+                    if ids.user == zoe && !row.path.contains("_id}") {
+                        continue;
+                    }
+                    let path = fill(row.path, ids);
+                    let (status, body) = rest_call(&app, row, &path, Some(&everything)).await;
+                    if status != StatusCode::NOT_FOUND {
+                        failures.push(format!(
+                            "{} {path}: organisation A's API user with B's ids got {status}, not 404: {body}",
+                            row.method
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert_eq!(
+            snapshot(&app, hillside).await,
+            before,
+            "organisation B changed"
+        );
+        // B's own API user still sees its own organisation only.
+        let response = app
+            .api(reqwest::Method::GET, "/api/v1/users", Some(&hillside_token))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK);
+        let list: serde_json::Value = response.json().await.expect("json");
+        let emails: Vec<&str> = list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|u| u["email"].as_str())
+            .collect();
+        assert!(
+            emails.iter().all(|e| e.ends_with("@hillside.example")),
+            "{emails:?}"
+        );
     }
 );

@@ -8,8 +8,8 @@
 //! `context::require`) and then works only in `SignedIn::working_organisation_id`:
 //! the caller's organisation, or the one a platform administrator chose.
 
-use super::clock::UnixTime;
 use super::actor::Actor;
+use super::clock::UnixTime;
 use crate::domain::Permission;
 use crate::error::AppError;
 

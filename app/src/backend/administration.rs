@@ -317,11 +317,7 @@ async fn account_in_tx(
 }
 
 /// An account of the administrator's organisation, or "not found".
-pub async fn account(
-    state: &AppState,
-    admin: &Actor,
-    user_id: i64,
-) -> Result<Account, AppError> {
+pub async fn account(state: &AppState, admin: &Actor, user_id: i64) -> Result<Account, AppError> {
     users::find_in_organisation(&state.db, admin.working_organisation_id, user_id)
         .await?
         .ok_or_else(|| AppError::NotFound("The account".into()))

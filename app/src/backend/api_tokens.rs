@@ -95,19 +95,21 @@ pub async fn create(
     };
     let token = format!("{TOKEN_PREFIX}{}", tokens::generate());
     let mut tx = state.db.begin_write().await?;
-    let live: Vec<(String,)> = sqlx::query_as(
-        "SELECT name FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL",
-    )
-    .bind(user_id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let live: Vec<(String,)> =
+        sqlx::query_as("SELECT name FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL")
+            .bind(user_id)
+            .fetch_all(&mut *tx)
+            .await?;
     let name_taken = || {
         AppError::field(
             TokenName::FIELD,
             format!("This API user already has a token called “{name}”"),
         )
     };
-    if live.iter().any(|(other,)| other.to_lowercase() == name.folded()) {
+    if live
+        .iter()
+        .any(|(other,)| other.to_lowercase() == name.folded())
+    {
         return Err(name_taken());
     }
     let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
@@ -251,11 +253,7 @@ struct TokenRow {
 
 /// The API user's page section: its tokens, newest first, and the token made
 /// a moment ago in this session (shown this once).
-pub async fn list(
-    state: &AppState,
-    admin: &SignedIn,
-    user_id: i64,
-) -> Result<ApiTokens, AppError> {
+pub async fn list(state: &AppState, admin: &SignedIn, user_id: i64) -> Result<ApiTokens, AppError> {
     api_user(state, admin, user_id).await?;
     let now = state.now();
     let rows: Vec<TokenRow> = sqlx::query_as(

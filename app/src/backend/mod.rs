@@ -3,8 +3,8 @@
 
 pub mod access;
 pub mod actor;
-pub mod api_tokens;
 pub mod administration;
+pub mod api_tokens;
 pub mod audit;
 pub mod clock;
 pub mod config;

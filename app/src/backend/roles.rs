@@ -15,8 +15,8 @@
 //! of a role, profile or account anywhere else answers "not found".
 
 use super::access::{self, Grant};
-use super::administration;
 use super::actor::Actor;
+use super::administration;
 use super::audit::{self, ActedBy, Action, Entry};
 use super::clock::UnixTime;
 use super::db::violated_constraint;
@@ -995,7 +995,10 @@ fn differences(wanted: &BTreeSet<i64>, held: &BTreeSet<i64>) -> Vec<(i64, bool)>
 #[derive(Debug, Clone, Copy)]
 pub enum AccessRequest<'a> {
     /// Exactly these (the user page's checkboxes).
-    Exactly { roles: &'a [i64], profiles: &'a [i64] },
+    Exactly {
+        roles: &'a [i64],
+        profiles: &'a [i64],
+    },
     /// One more role or profile (the REST API).
     Give(Kind, i64),
     /// One fewer.

@@ -167,7 +167,10 @@ mod tests {
             Ok("Nightly HR import".to_owned())
         );
         assert_eq!(message(TokenName::parse("")), "Enter a token name");
-        assert_eq!(message(TokenName::parse("x")), "Token name must be at least 2 characters");
+        assert_eq!(
+            message(TokenName::parse("x")),
+            "Token name must be at least 2 characters"
+        );
         assert_eq!(TokenName::FIELD, "name");
     }
 

@@ -51,7 +51,9 @@ impl FromRequestParts<AppState> for ApiCaller {
             }
         };
         let Some(token) = actor.token.clone() else {
-            return Err(Problem::unauthorized(api_tokens::Refusal::Unknown.message()));
+            return Err(Problem::unauthorized(
+                api_tokens::Refusal::Unknown.message(),
+            ));
         };
         if let Err(retry_after) = api_tokens::count_request(
             &state.db,
@@ -156,7 +158,9 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiPath<T> {
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(value)| ApiPath(value))
-            .map_err(|_| Problem::not_found("There is nothing at this address: ids are whole numbers"))
+            .map_err(|_| {
+                Problem::not_found("There is nothing at this address: ids are whole numbers")
+            })
     }
 }
 

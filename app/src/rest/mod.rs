@@ -86,7 +86,12 @@ pub fn router() -> axum::Router<AppState> {
             "/api/v1/openapi.json",
             axum::routing::get(move || {
                 let json = json.clone();
-                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], json) }
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        json,
+                    )
+                }
             }),
         )
         .route("/api/{*rest}", axum::routing::any(no_such_endpoint))
@@ -138,9 +143,15 @@ fn add_problems(operation: &mut Operation) {
     let reads_input = operation.parameters.as_ref().is_some_and(|p| !p.is_empty())
         || operation.request_body.is_some();
     let mut common = vec![
-        ("401", "No token, or one that is unknown, expired or revoked"),
+        (
+            "401",
+            "No token, or one that is unknown, expired or revoked",
+        ),
         ("403", "The API user's roles do not allow this"),
-        ("429", "The token has made too many requests this minute (see `Retry-After`)"),
+        (
+            "429",
+            "The token has made too many requests this minute (see `Retry-After`)",
+        ),
     ];
     if reads_input {
         common.push(("400", "A query, id or body that cannot be read"));
@@ -160,7 +171,10 @@ fn add_problems(operation: &mut Operation) {
             .or_insert_with(|| {
                 ResponseBuilder::new()
                     .description(description)
-                    .content(PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem"))))
+                    .content(
+                        PROBLEM_JSON,
+                        Content::new(Some(Ref::from_schema_name("Problem"))),
+                    )
                     .into()
             });
     }
@@ -257,7 +271,11 @@ pub async fn list_roles(
                 id: role.id,
                 name: role.name,
                 description: role.description,
-                permissions: role.permissions.iter().map(|p| p.key().to_owned()).collect(),
+                permissions: role
+                    .permissions
+                    .iter()
+                    .map(|p| p.key().to_owned())
+                    .collect(),
                 requires_2fa: role.requires_2fa,
             })
             .collect(),
@@ -326,7 +344,10 @@ mod tests {
     fn the_document_is_openapi_3_1_and_needs_a_bearer_token() {
         let json = serde_json::to_value(document()).expect("json");
         assert_eq!(json["openapi"], "3.1.0");
-        assert_eq!(json["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+        assert_eq!(
+            json["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
         assert_eq!(json["security"][0]["bearer"], serde_json::json!([]));
     }
 

@@ -3,6 +3,7 @@
 //! backend, and answer with `AppError` on failure. Paths are stable
 //! (`/fn/<name>`) so tests and tools can call them.
 
+pub mod api_docs;
 pub mod api_tokens;
 pub mod audit;
 pub mod onboarding;

@@ -71,6 +71,12 @@ fn Shell(user: CurrentUser) -> impl IntoView {
         <main id="main" class="content">
             <Outlet/>
         </main>
+        <footer class="site-footer">
+            <ul>
+                <li><a href="/api/docs">"API"</a></li>
+                <li><a href="/api/v1/openapi.json">"OpenAPI document (JSON)"</a></li>
+            </ul>
+        </footer>
     }
 }
 

@@ -10,6 +10,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::add_user::AddUserPage;
+use pages::api_docs::ApiDocsPage;
 use pages::audit::AuditPage;
 use pages::home::HomePage;
 use pages::not_found::NotFoundPage;
@@ -56,6 +57,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // One per request: see `ApiTokensThisRequest`.
+    #[cfg(feature = "ssr")]
+    provide_context(pages::user::ApiTokensThisRequest::default());
     // Pages render completely on the server before they are sent (Async), so
     // redirects and status codes work, also without JavaScript.
     view! {
@@ -72,6 +76,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/set-password/:token") view=PasswordLinkPage ssr=SsrMode::Async/>
                 <Route path=path!("/forgotten-password") view=ForgottenPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/confirm-email/:token") view=ConfirmEmailPage ssr=SsrMode::Async/>
+                <Route path=path!("/api/docs") view=ApiDocsPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async/>

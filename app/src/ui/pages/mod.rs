@@ -1,4 +1,5 @@
 pub mod add_user;
+pub mod api_docs;
 pub mod audit;
 pub mod home;
 pub mod not_found;

@@ -2,8 +2,11 @@
 //! profiles, and history.
 //! Rendered on the server; its forms post without needing JavaScript.
 
-use crate::api::types::UserDetail;
+use crate::api::api_tokens::{ApiTokens, CreateApiToken, RevokeApiToken, load_api_tokens};
+use crate::api::types::{CurrentUser, UserDetail};
 use crate::api::users::{SendUserEmail, SetUserActive, UpdateUser, user};
+use crate::domain::Permission;
+use crate::error::AppError;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
 use crate::ui::layout::ErrorPanel;
 use crate::ui::pages::roles::UserAccessSection;
@@ -55,6 +58,9 @@ fn UserView(detail: UserDetail) -> impl IntoView {
         (_, Some("set_password")) => Some("A set-password email is on its way."),
         _ => None,
     });
+    // The section is for holders of `api_users.manage`; the server checks again.
+    let can_manage_tokens =
+        use_context::<CurrentUser>().is_some_and(|u| u.can(Permission::ApiUsersManage));
     let action_error = [
         posted_error::<SendUserEmail>(),
         posted_error::<SetUserActive>(),
@@ -106,6 +112,9 @@ fn UserView(detail: UserDetail) -> impl IntoView {
         <Details detail=detail.clone()/>
         <UserAccessSection user_id=detail.id person_name=format!("{} {}", detail.first_name, detail.last_name)/>
         {(detail.can_manage && !detail.is_api_user).then(|| view! { <UserSecuritySection user_id=detail.id/> })}
+        {(detail.is_api_user && can_manage_tokens).then(|| view! {
+            <ApiTokensSection user_id=detail.id deactivated={detail.state == "deactivated"}/>
+        })}
         <History detail/>
     }
 }
@@ -218,6 +227,187 @@ fn History(detail: UserDetail) -> impl IntoView {
                     <tbody>{rows}</tbody>
                 </table>
             </div>
+        </section>
+    }
+}
+
+/// An API user's tokens, for holders of `api_users.manage`: the token just
+/// made (shown this once), the list with *Revoke*, and *Create a token*.
+#[component]
+fn ApiTokensSection(user_id: i64, deactivated: bool) -> impl IntoView {
+    let tokens = Resource::new(move || user_id, tokens_once);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match tokens.await {
+                    Ok(tokens) => view! { <ApiTokensView user_id deactivated tokens/> }.into_any(),
+                    // Without the permission the section is simply not there.
+                    Err(AppError::Forbidden) => ().into_any(),
+                    Err(error) => view! {
+                        <section class="panel" role="alert"><p>{error.to_string()}</p></section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The API user's tokens, loaded once per page render. Loading them hands
+/// over (and forgets) the token just made, and the server render may build
+/// this section more than once (Suspense re-runs its children to find their
+/// resources, and abandons the earlier builds), so every build of one
+/// request shares the first answer.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Default)]
+pub struct ApiTokensThisRequest(
+    std::sync::Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<i64, std::sync::Arc<tokio::sync::OnceCell<ApiTokens>>>,
+        >,
+    >,
+);
+
+async fn tokens_once(user_id: i64) -> Result<ApiTokens, AppError> {
+    #[cfg(feature = "ssr")]
+    if let Some(ApiTokensThisRequest(cells)) = use_context::<ApiTokensThisRequest>() {
+        let cell = cells
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(user_id)
+            .or_default()
+            .clone();
+        // Only an answer is kept: a build abandoned before its call could
+        // start fails (`Transport`), and the next build calls again.
+        return cell
+            .get_or_try_init(|| load_api_tokens(user_id))
+            .await
+            .cloned();
+    }
+    load_api_tokens(user_id).await
+}
+
+/// Shows the Copy button and copies the new token; without JavaScript the
+/// button stays hidden and the token can still be selected in its field.
+const COPY_TOKEN_SCRIPT: &str = "(function(){\
+var b=document.getElementById('copy-new-token'),t=document.getElementById('new-token'),\
+s=document.getElementById('copy-token-status');\
+if(!b||!t||!s||!navigator.clipboard)return;b.hidden=false;\
+b.addEventListener('click',function(){navigator.clipboard.writeText(t.value).then(\
+function(){s.textContent='Copied.';},\
+function(){t.select();s.textContent='Could not copy: the token is selected, copy it yourself.';});});\
+})();";
+
+#[component]
+fn ApiTokensView(user_id: i64, deactivated: bool, tokens: ApiTokens) -> impl IntoView {
+    let create = ServerAction::<CreateApiToken>::new();
+    let revoke = ServerAction::<RevokeApiToken>::new();
+    let error = posted_error::<CreateApiToken>();
+    let revoke_error = posted_error::<RevokeApiToken>();
+    // A failed post comes back to the address it came from, which may still
+    // say what the previous one did.
+    let failed = error.is_some() || revoke_error.is_some();
+    let notice = use_query_map().with_untracked(|q| match q.get("saved").as_deref() {
+        _ if failed => None,
+        Some("token") => Some("The token was created."),
+        Some("token_revoked") => {
+            Some("The token was revoked: programs using it are refused from their next request.")
+        }
+        _ => None,
+    });
+    let new_token = tokens.new_token.map(|token| {
+        view! {
+            <div class="token-notice">
+                <p><strong>"Copy this token now: it is shown only once."</strong></p>
+                <p>"Keep it in the program's secret store. Gatehouse keeps only a fingerprint of it and cannot show it again."</p>
+                <div class="field">
+                    <label for="new-token">"New token"</label>
+                    <input id="new-token" class="token" type="text" readonly=true value=token spellcheck="false" autocomplete="off"/>
+                </div>
+                <button type="button" class="button secondary" id="copy-new-token" hidden=true>"Copy"</button>
+                <p id="copy-token-status" role="status"></p>
+                <script nonce=use_nonce() inner_html=COPY_TOKEN_SCRIPT></script>
+            </div>
+        }
+    });
+    let list = if tokens.tokens.is_empty() {
+        view! { <p>"No tokens yet."</p> }.into_any()
+    } else {
+        let rows = tokens
+            .tokens
+            .into_iter()
+            .map(|token| {
+                let revoke_label = format!(" {}", token.name);
+                let revoke_button = token.live.then(|| {
+                    view! {
+                        <ActionForm action=revoke>
+                            <input type="hidden" name="id" value=user_id/>
+                            <input type="hidden" name="token_id" value=token.id/>
+                            <button type="submit" class="button secondary">
+                                "Revoke"<span class="visually-hidden">{revoke_label}</span>
+                            </button>
+                        </ActionForm>
+                    }
+                });
+                view! {
+                    <tr>
+                        <th scope="row">{token.name.clone()}</th>
+                        <td><code>{token.prefix}</code></td>
+                        <td>{token.created}</td>
+                        <td>{token.last_used.unwrap_or_else(|| "Never".into())}</td>
+                        <td>{token.expires.unwrap_or_else(|| "Never".into())}</td>
+                        <td>{token.status}</td>
+                        <td>{revoke_button}</td>
+                    </tr>
+                }
+            })
+            .collect::<Vec<_>>();
+        view! {
+            <div class="table-wrap">
+                <table>
+                    <caption class="visually-hidden">"Tokens of this API user"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Prefix"</th>
+                            <th scope="col">"Created"</th>
+                            <th scope="col">"Last used"</th>
+                            <th scope="col">"Expires"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col">"Action"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        }
+        .into_any()
+    };
+    let form = if deactivated {
+        view! { <p>"This API user is deactivated: reactivate it to give it a new token."</p> }
+            .into_any()
+    } else {
+        view! {
+            <ActionForm action=create attr:novalidate=true attr:aria-labelledby="create-token-heading">
+                <h3 id="create-token-heading">"Create a token"</h3>
+                <ErrorSummary error=Signal::stored(error.clone())/>
+                <input type="hidden" name="id" value=user_id/>
+                <PlainField label="Token name" name="name" error=error.clone() hint="What uses it, such as “Nightly import from the student system”"/>
+                <PlainField label="Expires on" name="expires_on" input_type="date" error hint="Leave empty for a token that does not expire"/>
+                <button type="submit" class="button primary">"Create token"</button>
+            </ActionForm>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="panel" id="api-tokens" aria-labelledby="api-tokens-heading">
+            <h2 id="api-tokens-heading">"API tokens"</h2>
+            {notice.map(|text| view! { <p class="notice" role="status">{text}</p> })}
+            <ErrorSummary error=Signal::stored(revoke_error)/>
+            {new_token}
+            <p class="hint">"Programs send a token as "<code>"Authorization: Bearer …"</code>". What they may do comes from this API user's roles. See the "<a href="/api/docs">"API reference"</a>"."</p>
+            {list}
+            {form}
         </section>
     }
 }

@@ -133,7 +133,11 @@ fn Details(detail: UserDetail) -> impl IntoView {
             <section class="panel" aria-labelledby="details-heading">
                 <h2 id="details-heading">"Details"</h2>
                 {(detail.state != "pending").then(|| view! {
-                    <p class="hint">"The person maintains these details themselves since activating the account."</p>
+                    <p class="hint">{if detail.is_api_user {
+                        "These details are fixed since the API user's first token activated it."
+                    } else {
+                        "The person maintains these details themselves since activating the account."
+                    }}</p>
                 })}
                 <dl class="details">
                     {rows.into_iter().map(|(label, _, value)| view! { <div><dt>{label}</dt><dd>{value}</dd></div> }).collect::<Vec<_>>()}

@@ -26,11 +26,16 @@ async fn administrator_token(app: &TestApp) -> (i64, String) {
     .await
 }
 
-async fn get(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
-    app.api(Method::GET, path, Some(token))
+/// A request without a body.
+async fn call(app: &TestApp, method: Method, path: &str, token: &str) -> reqwest::Response {
+    app.api(method, path, Some(token))
         .send()
         .await
         .expect("request")
+}
+
+async fn get(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
+    call(app, Method::GET, path, token).await
 }
 
 async fn send(
@@ -690,10 +695,7 @@ both_backends!(
             .await;
         let path = format!("/api/v1/users/{amara}/deactivate");
         let deactivated = api_json(
-            app.api(Method::POST, &path, Some(&token))
-                .send()
-                .await
-                .expect("request"),
+            call(&app, Method::POST, &path, &token).await,
             StatusCode::OK,
         )
         .await;
@@ -802,14 +804,7 @@ both_backends!(
         let id = zoe["id"].as_i64().expect("id");
         let teacher = role_id(&app, &token, "Teacher").await;
         let path = format!("/api/v1/users/{id}/roles/{teacher}");
-        let given = api_json(
-            app.api(Method::PUT, &path, Some(&token))
-                .send()
-                .await
-                .expect("request"),
-            StatusCode::OK,
-        )
-        .await;
+        let given = api_json(call(&app, Method::PUT, &path, &token).await, StatusCode::OK).await;
         assert_eq!(names(&given["roles"]), vec!["Teacher"]);
         assert!(
             given["permissions"]
@@ -819,20 +814,10 @@ both_backends!(
             "{given}"
         );
         // Giving it again changes nothing.
-        let again = api_json(
-            app.api(Method::PUT, &path, Some(&token))
-                .send()
-                .await
-                .expect("request"),
-            StatusCode::OK,
-        )
-        .await;
+        let again = api_json(call(&app, Method::PUT, &path, &token).await, StatusCode::OK).await;
         assert_eq!(names(&again["roles"]), vec!["Teacher"]);
         let taken = api_json(
-            app.api(Method::DELETE, &path, Some(&token))
-                .send()
-                .await
-                .expect("request"),
+            call(&app, Method::DELETE, &path, &token).await,
             StatusCode::OK,
         )
         .await;
@@ -841,14 +826,7 @@ both_backends!(
 
         let office = profile_id(&app, &token, "Office administrator").await;
         let path = format!("/api/v1/users/{id}/profiles/{office}");
-        let given = api_json(
-            app.api(Method::PUT, &path, Some(&token))
-                .send()
-                .await
-                .expect("request"),
-            StatusCode::OK,
-        )
-        .await;
+        let given = api_json(call(&app, Method::PUT, &path, &token).await, StatusCode::OK).await;
         assert_eq!(names(&given["profiles"]), vec!["Office administrator"]);
         assert!(
             given["permissions"]
@@ -858,10 +836,7 @@ both_backends!(
             "{given}"
         );
         let taken = api_json(
-            app.api(Method::DELETE, &path, Some(&token))
-                .send()
-                .await
-                .expect("request"),
+            call(&app, Method::DELETE, &path, &token).await,
             StatusCode::OK,
         )
         .await;

@@ -445,7 +445,12 @@ pub fn without(
 
 /// The fields a `Validation` error names.
 pub fn fields_of(body: &Value) -> Vec<String> {
-    body["Validation"]
+    fields_named(&body["Validation"])
+}
+
+/// The `field` of each error in a list of field errors.
+fn fields_named(errors: &Value) -> Vec<String> {
+    errors
         .as_array()
         .map(|errors| {
             errors
@@ -912,9 +917,22 @@ impl TestApp {
     /// Makes a token for the API user `id` as the main client's
     /// administrator (`expires_on` as the form takes it) and returns it.
     pub async fn create_token(&self, id: i64, name: &str, expires_on: &str) -> String {
+        self.create_token_as(&self.client, id, name, expires_on)
+            .await
+    }
+
+    /// `create_token` as the administrator signed in on `client`.
+    pub async fn create_token_as(
+        &self,
+        client: &reqwest::Client,
+        id: i64,
+        name: &str,
+        expires_on: &str,
+    ) -> String {
         let id = id.to_string();
         let created = self
-            .call(
+            .call_as(
+                client,
                 "create_api_token",
                 &[("id", &id), ("name", name), ("expires_on", expires_on)],
             )
@@ -925,7 +943,7 @@ impl TestApp {
             "{}",
             created.text().await.unwrap_or_default()
         );
-        let section = self.call("api_tokens", &[("id", &id)]).await;
+        let section = self.call_as(client, "api_tokens", &[("id", &id)]).await;
         assert_eq!(section.status(), StatusCode::OK);
         let body: Value = section.json().await.expect("json");
         body["new_token"]
@@ -989,13 +1007,5 @@ pub async fn api_problem(response: Response, status: StatusCode) -> Value {
 
 /// The fields a problem's `errors` name.
 pub fn problem_fields(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+    fields_named(&problem["errors"])
 }

@@ -483,34 +483,30 @@ async fn hillside_api_user(app: &TestApp, tomasz: &reqwest::Client) -> (i64, i64
         "{}",
         given.text().await.unwrap_or_default()
     );
-    let created = app
-        .call_as(
-            tomasz,
-            "create_api_token",
-            &[
-                ("id", &id.to_string()),
-                ("name", "Nightly import"),
-                ("expires_on", ""),
-            ],
-        )
-        .await;
-    assert_eq!(
-        created.status(),
-        StatusCode::OK,
-        "{}",
-        created.text().await.unwrap_or_default()
-    );
-    let section = app
+    let token = app.create_token_as(tomasz, id, "Nightly import", "").await;
+    let section: serde_json::Value = app
         .call_as(tomasz, "api_tokens", &[("id", &id.to_string())])
-        .await;
-    assert_eq!(section.status(), StatusCode::OK);
-    let section: serde_json::Value = section.json().await.expect("json");
-    let token = section["new_token"]
-        .as_str()
-        .expect("the new token")
-        .to_owned();
+        .await
+        .json()
+        .await
+        .expect("json");
     let token_id = section["tokens"][0]["id"].as_i64().expect("token id");
     (id, token_id, token)
+}
+
+/// Every one of `what` (server functions, REST operations) has a row, and
+/// every row names one that exists.
+fn assert_one_row_each(what: &str, existing: &BTreeSet<String>, listed: &BTreeSet<String>) {
+    let missing: Vec<&String> = existing.difference(listed).collect();
+    assert!(
+        missing.is_empty(),
+        "{what} without a row in the matrix: {missing:?}"
+    );
+    let stale: Vec<&String> = listed.difference(existing).collect();
+    assert!(
+        stale.is_empty(),
+        "rows for {what} that do not exist: {stale:?}"
+    );
 }
 
 /// Everything of organisation `id` a call could change, as one text.
@@ -582,16 +578,7 @@ both_backends!(
             .map(|(path, _)| path.trim_start_matches("/fn/").to_owned())
             .collect();
         let listed: BTreeSet<String> = rows.iter().map(|r| r.function.to_owned()).collect();
-        let missing: Vec<&String> = registered.difference(&listed).collect();
-        assert!(
-            missing.is_empty(),
-            "server functions without a row in the matrix: {missing:?}"
-        );
-        let stale: Vec<&String> = listed.difference(&registered).collect();
-        assert!(
-            stale.is_empty(),
-            "rows for server functions that do not exist: {stale:?}"
-        );
+        assert_one_row_each("server functions", &registered, &listed);
 
         // Organisation A: Siân (every permission, platform administrator)
         // and Zoë (no roles). Organisation B: Hillside Academy and Tomasz.
@@ -924,16 +911,7 @@ both_backends!(
             .iter()
             .map(|r| format!("{} {}", r.method, r.path))
             .collect();
-        let missing: Vec<&String> = documented.difference(&listed).collect();
-        assert!(
-            missing.is_empty(),
-            "REST operations without a row in the matrix: {missing:?}"
-        );
-        let stale: Vec<&String> = listed.difference(&documented).collect();
-        assert!(
-            stale.is_empty(),
-            "rows for REST operations that are not in the document: {stale:?}"
-        );
+        assert_one_row_each("REST operations", &documented, &listed);
 
         // Organisation A: an API user with every permission (Administrator)
         // and one with none of the API's (Teacher); Zoë, pending, to act on.

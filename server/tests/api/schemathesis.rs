@@ -91,8 +91,12 @@ both_backends_with!(
                 "examples,coverage,fuzzing,stateful",
                 "--seed",
                 "20261123",
+                // One worker: with several threads, hypothesis parsing its
+                // own lambdas on Python 3.11 now and then fails with "AST
+                // constructor recursion depth mismatch", a runtime error of
+                // the tool, not a finding about the API.
                 "--workers",
-                "2",
+                "1",
                 "--generation-database",
                 "none",
                 "--request-timeout",

@@ -19,6 +19,10 @@ pub enum AppError {
     /// Signed in, but without the permission this needs.
     #[error("You do not have permission to do that")]
     Forbidden,
+    /// Holding the permission, but the account or the grant reaches beyond
+    /// what the actor holds (the subset rule); says which and why.
+    #[error("{0}")]
+    Overreach(String),
     /// Signed in, but the person's permissions require two-factor
     /// authentication, which they must set up before anything else.
     #[error("Set up two-factor authentication to continue")]
@@ -35,6 +39,10 @@ pub enum AppError {
     /// Too many attempts; try again later.
     #[error("Too many attempts. Wait {retry_after_minutes} minutes and try again")]
     RateLimited { retry_after_minutes: u32 },
+    /// Too many requests need a password checked at once (the hashing
+    /// threads and their queue are full); try again shortly.
+    #[error("Gatehouse is busy. Wait {retry_after_seconds} seconds and try again")]
+    Busy { retry_after_seconds: u32 },
     /// A request that the server refused for a reason the user can act on.
     #[error("{0}")]
     BadRequest(String),
@@ -71,13 +79,31 @@ impl AppError {
         match self {
             AppError::Validation(_) => 422,
             AppError::Unauthorized | AppError::InvalidCredentials => 401,
-            AppError::Forbidden | AppError::TwoFactorEnrolmentRequired => 403,
+            AppError::Forbidden | AppError::Overreach(_) | AppError::TwoFactorEnrolmentRequired => {
+                403
+            }
             AppError::NotFound(_) => 404,
             AppError::LinkExpired => 410,
             AppError::RateLimited { .. } => 429,
+            AppError::Busy { .. } => 503,
             AppError::BadRequest(_) => 400,
             AppError::Conflict(_) => 409,
             AppError::Internal { .. } | AppError::Transport => 500,
+        }
+    }
+}
+
+impl AppError {
+    /// How long to wait before trying again, for a `Retry-After` header.
+    pub fn retry_after_seconds(&self) -> Option<u32> {
+        match self {
+            AppError::RateLimited {
+                retry_after_minutes,
+            } => Some(retry_after_minutes.saturating_mul(60)),
+            AppError::Busy {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            _ => None,
         }
     }
 }

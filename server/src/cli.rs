@@ -42,6 +42,9 @@ directory, then environment variables, which win):
       DATA_DIR/two_factor.key. Replicas must share one key: set it for them.
   api_requests_per_minute         GATEHOUSE_API_REQUESTS_PER_MINUTE
       Requests one API token may make per minute (then 429). Default 600
+  password_queue                  GATEHOUSE_PASSWORD_QUEUE
+      Password checks that may wait while every hashing thread (one per
+      core) is busy; more are answered 503 with Retry-After. Default 64
 
 RUST_LOG sets the log level (default info).";
 

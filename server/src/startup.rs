@@ -50,9 +50,9 @@ pub async fn build_state(
     Ok(AppState {
         leptos_options,
         db,
+        hasher: PasswordHasher::new(settings.password_queue),
         settings: Arc::new(settings),
         clock,
-        hasher: PasswordHasher::default(),
     })
 }
 
@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn(web::server_function_status))
+        .layer(axum::middleware::from_fn(web::limit_body))
         .layer(from_fn_with_state(state.clone(), web::identify))
         .layer(from_fn_with_state(state.clone(), web::refuse_cross_site))
         .layer(from_fn_with_state(state.clone(), web::security_headers))

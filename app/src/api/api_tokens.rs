@@ -39,6 +39,9 @@ pub struct ApiTokens {
     pub tokens: Vec<ApiTokenLine>,
     /// The token made a moment ago, shown this once.
     pub new_token: Option<String>,
+    /// Why the viewer may not create or revoke this API user's tokens (it
+    /// holds permissions they do not).
+    pub refusal: Option<String>,
 }
 
 #[server(prefix = "/fn", endpoint = "api_tokens")]

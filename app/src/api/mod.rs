@@ -19,6 +19,7 @@ use leptos::prelude::*;
 use types::{CurrentUser, SetupLinkInfo};
 #[cfg(feature = "ssr")]
 use {
+    crate::backend::redirect::local_next,
     crate::backend::{context, sessions, setup, sign_in as signing},
     crate::domain::Login,
 };
@@ -65,7 +66,7 @@ pub async fn sign_in(
     context::replace_session(&state, previous, opened.token).await?;
     leptos_axum::redirect(&two_factor::after_password(
         opened.stage,
-        &safe_next(next.as_deref()),
+        &local_next(&state.settings.public_url, next.as_deref()),
     ));
     Ok(())
 }
@@ -118,34 +119,4 @@ pub async fn complete_setup(
     context::replace_session(&state, previous, opened.token).await?;
     leptos_axum::redirect(&two_factor::after_password(opened.stage, "/"));
     Ok(())
-}
-
-/// Only same-site paths: `/users`, never `//evil.example` or `https://…`.
-#[cfg(feature = "ssr")]
-pub(crate) fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
-        _ => "/".to_owned(),
-    }
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(safe_next(Some("/profile")), "/profile");
-        for hostile in [
-            "//evil.example",
-            "https://evil.example",
-            "/\\evil.example",
-            "profile",
-        ] {
-            assert_eq!(safe_next(Some(hostile)), "/", "{hostile}");
-        }
-        assert_eq!(safe_next(None), "/");
-    }
 }

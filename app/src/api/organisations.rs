@@ -49,14 +49,18 @@ pub async fn enter_organisation(
     organisation_id: i64,
     #[server(default)] next: Option<String>,
 ) -> Result<(), AppError> {
+    let state = context::state()?;
     organisations::enter(
-        &context::state()?,
+        &state,
         &context::signed_in()?,
         organisation_id,
         &context::client()?.address,
     )
     .await?;
-    leptos_axum::redirect(&super::safe_next(next.as_deref().or(Some("/users"))));
+    leptos_axum::redirect(&crate::backend::redirect::local_next(
+        &state.settings.public_url,
+        next.as_deref().or(Some("/users")),
+    ));
     Ok(())
 }
 

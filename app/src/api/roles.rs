@@ -83,8 +83,8 @@ pub struct AccessChoice {
     pub requires_2fa: bool,
     /// What it carries: permission labels of a role, role names of a profile.
     pub includes: Vec<String>,
-    /// The viewer may not give or take it away (it carries `roles.manage`,
-    /// which they lack).
+    /// The viewer may not give or take it away (it carries a permission
+    /// they do not hold).
     pub locked: bool,
 }
 
@@ -93,8 +93,12 @@ pub struct AccessChoice {
 pub struct UserAccess {
     pub user_id: i64,
     pub is_api_user: bool,
-    /// The viewer may give and take away roles and profiles (`users.manage`).
+    /// The viewer may give and take away this account's roles and profiles
+    /// (holds `users.manage`, and it is neither their own account nor one
+    /// holding more than they do).
     pub can_assign: bool,
+    /// Why a viewer holding `users.manage` may not change them.
+    pub refusal: Option<String>,
     /// The viewer may open role and profile pages (`roles.manage`).
     pub can_edit_roles: bool,
     pub roles: Vec<AccessChoice>,

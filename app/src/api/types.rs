@@ -104,8 +104,11 @@ pub struct UserDetail {
     pub welcome_expired: bool,
     /// Details can be edited by administrators only while pending.
     pub details_editable: bool,
-    /// The viewer may change this account (holds `users.manage`).
+    /// The viewer may change this account: they hold `users.manage` and the
+    /// account is within their reach.
     pub can_manage: bool,
+    /// Why a viewer holding `users.manage` may not change this account.
+    pub refusal: Option<String>,
     pub audit: Vec<AuditLine>,
 }
 

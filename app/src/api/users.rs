@@ -82,11 +82,11 @@ pub async fn add_user(
 pub async fn user(id: i64) -> Result<UserDetail, AppError> {
     let admin = context::require(Permission::UsersView).await?;
     let state = context::state()?;
-    let can_manage =
+    let manages_users =
         crate::backend::access::require(&state.db.pool, &admin, Permission::UsersManage)
             .await
             .is_ok();
-    administration::detail(&state, &admin, id, can_manage).await
+    administration::detail(&state, &admin, id, manages_users).await
 }
 
 #[server(prefix = "/fn", endpoint = "update_user")]

@@ -10,6 +10,7 @@
 
 use super::actor::Actor;
 use super::clock::UnixTime;
+use super::users::Account;
 use crate::domain::Permission;
 use crate::error::AppError;
 
@@ -18,16 +19,12 @@ pub const ADMINISTRATOR_ROLE: &str = "Administrator";
 
 /// Roles every new organisation starts with (editable afterwards).
 const STARTER_ROLES: [(&str, &str, &[Permission]); 4] = [
+    // Every permission: nobody acts on an account holding more than they do,
+    // and the organisation's administrators must reach every account.
     (
         ADMINISTRATOR_ROLE,
-        "Manages accounts, roles, API users and reads the audit log",
-        &[
-            Permission::UsersView,
-            Permission::UsersManage,
-            Permission::RolesManage,
-            Permission::ApiUsersManage,
-            Permission::AuditView,
-        ],
+        "Holds every permission: manages all accounts, roles, API users and the audit log",
+        &Permission::ALL,
     ),
     (
         "User administrator",
@@ -192,18 +189,106 @@ where
     Ok(grants)
 }
 
-/// Everything a user may do: the union of their roles' and profiles' permissions.
-pub async fn permissions_of(
-    pool: &sqlx::AnyPool,
+/// Everything a user may do: the union of their roles' and profiles'
+/// permissions, in catalogue order.
+pub async fn permissions_of<'c, E>(
+    executor: E,
     user_id: i64,
-) -> Result<Vec<Permission>, sqlx::Error> {
-    let mut permissions: Vec<Permission> = grants_of(pool, user_id)
+) -> Result<Vec<Permission>, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let mut permissions: Vec<Permission> = grants_of(executor, user_id)
         .await?
         .into_iter()
         .map(|grant| grant.permission)
         .collect();
     permissions.dedup();
     Ok(permissions)
+}
+
+/// Why `actor` may not act on the account `target` (its details, links,
+/// two-factor authentication, sessions, state, tokens, roles and profiles),
+/// or `None` when they may. Nobody gets more than they hold: the account's
+/// permissions must be within the actor's own, or acting on it (a link to
+/// an address the actor chose, say) would hand the actor its power; and a
+/// platform administrator's account is for platform administrators only.
+pub async fn refusal_to_act_on(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    target: &Account,
+) -> Result<Option<String>, sqlx::Error> {
+    if target.is_platform_admin() && !actor.is_platform_admin() {
+        return Ok(Some(format!(
+            "{} is a platform administrator: only a platform administrator can change this account",
+            target.full_name()
+        )));
+    }
+    let held = permissions_of(&mut *conn, actor.user_id).await?;
+    let lacking = Permission::lacking(&held, permissions_of(&mut *conn, target.id).await?);
+    Ok((!lacking.is_empty()).then(|| {
+        format!(
+            "{} holds permissions you do not hold ({}): only someone who holds them can change this account",
+            target.full_name(),
+            Permission::describe(&lacking)
+        )
+    }))
+}
+
+/// Refuses (403, saying why) unless `actor` may act on `target`.
+pub async fn require_reach(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    target: &Account,
+) -> Result<(), AppError> {
+    match refusal_to_act_on(conn, actor, target).await? {
+        Some(reason) => Err(AppError::Overreach(reason)),
+        None => Ok(()),
+    }
+}
+
+/// How many people of the organisation who can sign in (pending or active)
+/// hold `roles.manage`.
+pub async fn role_managers(
+    conn: &mut sqlx::AnyConnection,
+    organisation_id: i64,
+) -> Result<i64, sqlx::Error> {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM users u
+         WHERE u.organisation_id = $1 AND u.kind = 'person' AND u.state <> 'deactivated'
+           AND EXISTS (
+               SELECT 1 FROM user_roles ur
+               JOIN roles r ON r.id = ur.role_id AND r.organisation_id = u.organisation_id
+               JOIN role_permissions rp ON rp.role_id = r.id
+               WHERE ur.user_id = u.id AND rp.permission = $2
+               UNION ALL
+               SELECT 1 FROM user_profiles up
+               JOIN profile_roles pr ON pr.profile_id = up.profile_id
+               JOIN role_permissions rp ON rp.role_id = pr.role_id
+               WHERE up.user_id = u.id AND rp.permission = $2
+           )",
+    )
+    .bind(organisation_id)
+    .bind(Permission::RolesManage.key())
+    .fetch_one(conn)
+    .await?;
+    Ok(count)
+}
+
+/// Refuses a change that leaves nobody in the organisation able to manage
+/// roles and profiles (when somebody could before): nobody but a platform
+/// administrator could undo it.
+pub async fn keep_a_role_manager(
+    conn: &mut sqlx::AnyConnection,
+    organisation_id: i64,
+    managers_before: i64,
+) -> Result<(), AppError> {
+    if managers_before > 0 && role_managers(conn, organisation_id).await? == 0 {
+        return Err(AppError::Conflict(
+            "This would leave nobody in the organisation able to manage roles and profiles. Give that permission to someone else first".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses unless `user` holds `permission` now.

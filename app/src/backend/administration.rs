@@ -2,6 +2,7 @@
 //! function takes the acting administrator and works only inside their
 //! organisation: another organisation's account answers "not found".
 
+use super::access;
 use super::actor::Actor;
 use super::audit::{self, ActedBy, Action, Entry};
 use super::clock::{UnixTime, format_utc};
@@ -308,7 +309,7 @@ async fn account_in_tx(
     sqlx::query_as(
         "SELECT u.id, u.organisation_id, o.name AS organisation_name, u.kind, u.state, u.first_name, u.last_name,
                 u.email, u.username, u.initials, u.created_at, NULL AS created_by_name, u.activated_at,
-                u.deactivated_at, o.welcome_link_hours, o.password_link_minutes
+                u.deactivated_at, o.welcome_link_hours, o.password_link_minutes, u.is_platform_admin
          FROM users u JOIN organisations o ON o.id = u.organisation_id WHERE u.id = $1",
     )
     .bind(user_id)
@@ -323,14 +324,32 @@ pub async fn account(state: &AppState, admin: &Actor, user_id: i64) -> Result<Ac
         .ok_or_else(|| AppError::NotFound("The account".into()))
 }
 
-/// The user page.
+/// An account of the administrator's organisation that they may act on
+/// (see `access::refusal_to_act_on`), or "not found", or why not.
+pub async fn account_to_change(
+    state: &AppState,
+    admin: &Actor,
+    user_id: i64,
+) -> Result<Account, AppError> {
+    let account = account(state, admin, user_id).await?;
+    access::require_reach(&mut *state.db.pool.acquire().await?, admin, &account).await?;
+    Ok(account)
+}
+
+/// The user page. `manages_users`: the viewer holds `users.manage`; they
+/// may change this account only when it is also within their reach.
 pub async fn detail(
     state: &AppState,
     admin: &Actor,
     user_id: i64,
-    can_manage: bool,
+    manages_users: bool,
 ) -> Result<UserDetail, AppError> {
     let account = account(state, admin, user_id).await?;
+    let refusal = if manages_users {
+        access::refusal_to_act_on(&mut *state.db.pool.acquire().await?, admin, &account).await?
+    } else {
+        None
+    };
     let now = state.now();
     let welcome: Option<(i64, i64)> = sqlx::query_as(
         "SELECT created_at, expires_at FROM one_time_links
@@ -357,7 +376,8 @@ pub async fn detail(
         id: account.id,
         is_api_user: !account.is_person(),
         details_editable: account.state == "pending" && account.activated_at.is_none(),
-        can_manage,
+        can_manage: manages_users && refusal.is_none(),
+        refusal,
         created_at: format_utc(account.created_at),
         created_by: account.created_by_name,
         activated_at: account.activated_at.map(format_utc),
@@ -396,7 +416,7 @@ pub async fn update_details(
     initials: &str,
     client_address: &str,
 ) -> Result<(), AppError> {
-    let account = account(state, admin, user_id).await?;
+    let account = account_to_change(state, admin, user_id).await?;
     // Say why when the account is not pending: a deactivated account that
     // was never activated is not "maintained by its owner".
     if account.state == AccountState::Deactivated.as_str() {
@@ -463,7 +483,7 @@ pub async fn send_email(
     purpose: LinkPurpose,
     client_address: &str,
 ) -> Result<UnixTime, AppError> {
-    let account = account(state, admin, user_id).await?;
+    let account = account_to_change(state, admin, user_id).await?;
     if !account.is_person() {
         return Err(AppError::Conflict(
             "API users cannot sign in, so they get no emails".into(),
@@ -499,7 +519,8 @@ pub async fn send_email(
 }
 
 /// Deactivates (`active = false`) or reactivates an account. Deactivation
-/// ends every session and revokes every link of the account at once.
+/// ends every session and revokes every link of the account at once; it
+/// may not take away the organisation's last manager of roles and profiles.
 pub async fn set_active(
     state: &AppState,
     admin: &Actor,
@@ -507,7 +528,7 @@ pub async fn set_active(
     active: bool,
     client_address: &str,
 ) -> Result<(), AppError> {
-    account(state, admin, user_id).await?;
+    let account = account_to_change(state, admin, user_id).await?;
     if !active && user_id == admin.user_id {
         return Err(AppError::Conflict(
             "You cannot deactivate your own account".into(),
@@ -515,6 +536,7 @@ pub async fn set_active(
     }
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
+    let managers_before = access::role_managers(&mut tx, account.organisation_id).await?;
     let (changed, action) = if active {
         (
             users::reactivate(&mut tx, now, user_id).await?,
@@ -538,6 +560,7 @@ pub async fn set_active(
         )
         .await?;
     }
+    access::keep_a_role_manager(&mut tx, account.organisation_id, managers_before).await?;
     tx.commit().await?;
     Ok(())
 }

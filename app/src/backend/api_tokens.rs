@@ -9,6 +9,7 @@
 //! the database per minute window; the first request of a window also writes
 //! `last_used_at`, so that column changes at most once a minute.
 
+use super::access;
 use super::actor::{Actor, TokenUse};
 use super::administration;
 use super::audit::{self, ActedBy, Action};
@@ -81,6 +82,7 @@ pub async fn create(
     client_address: &str,
 ) -> Result<String, AppError> {
     let account = api_user(state, admin, user_id).await?;
+    access::require_reach(&mut *state.db.pool.acquire().await?, admin, &account).await?;
     if account.state == "deactivated" {
         return Err(AppError::Conflict(
             "This API user is deactivated: reactivate it before giving it a token".into(),
@@ -185,7 +187,8 @@ pub async fn revoke(
     token_id: i64,
     client_address: &str,
 ) -> Result<(), AppError> {
-    api_user(state, admin, user_id).await?;
+    let account = api_user(state, admin, user_id).await?;
+    access::require_reach(&mut *state.db.pool.acquire().await?, admin, &account).await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let token: Option<(String, String)> =
@@ -254,7 +257,9 @@ struct TokenRow {
 /// The API user's page section: its tokens, newest first, and the token made
 /// a moment ago in this session (shown this once).
 pub async fn list(state: &AppState, admin: &SignedIn, user_id: i64) -> Result<ApiTokens, AppError> {
-    api_user(state, admin, user_id).await?;
+    let account = api_user(state, admin, user_id).await?;
+    let refusal =
+        access::refusal_to_act_on(&mut *state.db.pool.acquire().await?, admin, &account).await?;
     let now = state.now();
     let rows: Vec<TokenRow> = sqlx::query_as(
         "SELECT t.id, t.name, t.prefix, t.created_at,
@@ -268,6 +273,7 @@ pub async fn list(state: &AppState, admin: &SignedIn, user_id: i64) -> Result<Ap
     .await?;
     Ok(ApiTokens {
         new_token: take_token_to_show(state, admin, user_id).await?,
+        refusal,
         tokens: rows
             .into_iter()
             .map(|row| ApiTokenLine {

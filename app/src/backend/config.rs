@@ -37,6 +37,9 @@ pub struct Settings {
     pub two_factor_key: Option<SecretText>,
     /// Requests one API token may make per minute before it is answered 429.
     pub api_requests_per_minute: u32,
+    /// Password checks (sign-ins, password changes) that may wait for a
+    /// hashing thread when every one is busy; beyond them, 503.
+    pub password_queue: u32,
 }
 
 /// The text of a secret setting, kept out of `Debug` output (and so out of logs).
@@ -102,6 +105,7 @@ impl Default for Settings {
             site_root: PathBuf::from("target/site"),
             two_factor_key: None,
             api_requests_per_minute: 600,
+            password_queue: 64,
         }
     }
 }
@@ -129,6 +133,7 @@ pub struct CheckedSettings {
     /// `None`: the key file in the data directory (see `two_factor_key()`).
     pub two_factor_key: Option<EncryptionKey>,
     pub api_requests_per_minute: i64,
+    pub password_queue: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -228,6 +233,9 @@ impl Settings {
                 "must be between 1 and 100000",
             ));
         }
+        if self.password_queue > 10_000 {
+            return Err(bad("password_queue", "must be between 0 and 10000"));
+        }
         let two_factor_key = match self.two_factor_key.filter(|k| !k.0.trim().is_empty()) {
             None => None,
             Some(text) => Some(EncryptionKey::from_hex(&text.0).ok_or_else(|| {
@@ -251,6 +259,7 @@ impl Settings {
             site_root: self.site_root,
             two_factor_key,
             api_requests_per_minute: i64::from(self.api_requests_per_minute),
+            password_queue: self.password_queue as usize,
         })
     }
 }

@@ -16,6 +16,7 @@ pub mod onboarding;
 pub mod organisations;
 pub mod passwords;
 pub mod profile;
+pub mod redirect;
 pub mod roles;
 pub mod search;
 pub mod sessions;

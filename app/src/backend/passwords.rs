@@ -1,11 +1,15 @@
-//! Argon2id hashing off the async executor, with bounded concurrency so a
-//! burst of sign-ins cannot starve the server of memory or threads.
+//! Argon2id hashing off the async executor, with bounded concurrency and a
+//! bounded queue, so a burst of sign-ins can neither starve the server of
+//! memory or threads nor pile up without end: when every hashing thread is
+//! busy and the queue is full, the answer is `AppError::Busy` (503 with
+//! `Retry-After`).
 
 use crate::domain::Password;
 use crate::error::AppError;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::rngs::OsRng;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::Semaphore;
 
@@ -15,21 +19,30 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::DEFAULT)
 }
 
+/// The most bytes of a typed password that are ever checked: 128 characters
+/// (the policy's longest) of up to four bytes each. A longer one cannot be
+/// anyone's password, so it is refused without hashing.
+pub const MAX_PASSWORD_BYTES: usize = 4 * Password::MAX_CHARS;
+
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
-}
-
-impl Default for PasswordHasher {
-    fn default() -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        PasswordHasher {
-            permits: Arc::new(Semaphore::new(cores)),
-        }
-    }
+    /// Hashes running or waiting now, and how many may be.
+    in_line: Arc<AtomicUsize>,
+    capacity: usize,
 }
 
 impl PasswordHasher {
+    /// One hashing thread per core, and up to `queue` more waiting.
+    pub fn new(queue: usize) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        PasswordHasher {
+            permits: Arc::new(Semaphore::new(cores)),
+            in_line: Arc::new(AtomicUsize::new(0)),
+            capacity: cores + queue,
+        }
+    }
+
     pub async fn hash(&self, password: &Password) -> Result<String, AppError> {
         let secret = password.expose().to_owned();
         self.run(move || {
@@ -42,11 +55,16 @@ impl PasswordHasher {
         .await?
     }
 
-    /// Checks `password` against `stored`. With no stored hash (unknown,
+    /// Checks `password` as typed against `stored`, after the same NFC
+    /// normalisation the policy applied when it was chosen (so a decomposed
+    /// "é" matches a composed one). With no stored hash (unknown,
     /// deactivated or API account) it verifies against a dummy hash, so the
     /// answer takes the same time either way.
     pub async fn verify(&self, password: &str, stored: Option<String>) -> Result<bool, AppError> {
-        let secret = password.to_owned();
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Ok(false);
+        }
+        let secret = crate::domain::nfc(password);
         self.run(move || {
             let found = stored.is_some();
             let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());
@@ -62,6 +80,9 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
+        let _place = Place::take(&self.in_line, self.capacity).ok_or(AppError::Busy {
+            retry_after_seconds: 2,
+        })?;
         let _permit = self
             .permits
             .acquire()
@@ -70,6 +91,26 @@ impl PasswordHasher {
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|e| super::db::internal(format!("password hashing task failed: {e}")))
+    }
+}
+
+/// A place in line for the hashing threads, given back when dropped.
+struct Place<'a>(&'a AtomicUsize);
+
+impl<'a> Place<'a> {
+    fn take(in_line: &'a AtomicUsize, capacity: usize) -> Option<Place<'a>> {
+        in_line
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < capacity).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Place(in_line))
+    }
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -87,6 +128,46 @@ fn dummy_hash() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn places_in_line_are_bounded_and_given_back() {
+        let in_line = AtomicUsize::new(0);
+        let first = Place::take(&in_line, 2).expect("a place");
+        let second = Place::take(&in_line, 2).expect("a place");
+        assert!(Place::take(&in_line, 2).is_none(), "full");
+        drop(first);
+        assert!(Place::take(&in_line, 2).is_some(), "given back");
+        drop(second);
+        assert_eq!(in_line.load(Ordering::Acquire), 0);
+    }
+
+    #[tokio::test]
+    async fn a_decomposed_password_matches_its_composed_form_and_an_overlong_one_nothing() {
+        let hasher = PasswordHasher::new(4);
+        let composed = "caf\u{e9} au lait, s'il vous pla\u{ee}t";
+        let password = Password::parse(composed, &Default::default()).expect("valid");
+        let stored = hasher.hash(&password).await.expect("hashed");
+        let decomposed = "cafe\u{301} au lait, s'il vous plai\u{302}t";
+        assert!(
+            hasher
+                .verify(composed, Some(stored.clone()))
+                .await
+                .expect("checked")
+        );
+        assert!(
+            hasher
+                .verify(decomposed, Some(stored.clone()))
+                .await
+                .expect("checked")
+        );
+        let overlong = "x".repeat(MAX_PASSWORD_BYTES + 1);
+        assert!(
+            !hasher
+                .verify(&overlong, Some(stored))
+                .await
+                .expect("checked")
+        );
+    }
 
     #[test]
     fn the_parameters_meet_owasps_minimum() {

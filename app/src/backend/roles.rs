@@ -304,7 +304,7 @@ impl Saving {
         now: UnixTime,
     ) -> Result<Saving, AppError> {
         let old = find(tx, kind, organisation_id, id).await?;
-        let managers_before = role_managers(tx, organisation_id).await?;
+        let managers_before = access::role_managers(tx, organisation_id).await?;
         Ok(Saving {
             kind,
             id,
@@ -358,8 +358,28 @@ impl Saving {
             )
             .await?;
         }
-        keep_a_role_manager(tx, admin.working_organisation_id, self.managers_before).await
+        access::keep_a_role_manager(tx, admin.working_organisation_id, self.managers_before).await
     }
+}
+
+/// Refuses a change to a role's permissions or a profile's roles that adds
+/// or removes a permission the administrator does not hold: whatever a role
+/// carries, its holders get, so editing one is granting.
+async fn refuse_unheld_changes(
+    tx: &mut sqlx::AnyConnection,
+    admin: &Actor,
+    changed: impl IntoIterator<Item = Permission>,
+    what: &str,
+) -> Result<(), AppError> {
+    let held = access::permissions_of(&mut *tx, admin.user_id).await?;
+    let lacking = Permission::lacking(&held, changed);
+    if lacking.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::Overreach(format!(
+        "You cannot add or remove {what} you do not hold ({})",
+        Permission::describe(&lacking)
+    )))
 }
 
 /// Renames and describes a role and makes its permissions exactly `keys`.
@@ -398,6 +418,13 @@ pub async fn save_role(
         .collect();
     let added: Vec<Permission> = wanted.difference(&current).copied().collect();
     let removed: Vec<Permission> = current.difference(&wanted).copied().collect();
+    refuse_unheld_changes(
+        &mut tx,
+        admin,
+        added.iter().chain(&removed).copied(),
+        "permissions",
+    )
+    .await?;
     for permission in &added {
         sqlx::query("INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(role_id)
@@ -458,6 +485,17 @@ pub async fn save_profile(
         .unwrap_or_default();
     let added: Vec<i64> = wanted.difference(&current).copied().collect();
     let removed: Vec<i64> = current.difference(&wanted).copied().collect();
+    refuse_unheld_changes(
+        &mut tx,
+        admin,
+        added
+            .iter()
+            .chain(&removed)
+            .filter_map(|id| catalogue.role(*id))
+            .flat_map(|role| role.permissions.iter().copied()),
+        "roles carrying permissions",
+    )
+    .await?;
     for role_id in &added {
         sqlx::query(
             "INSERT INTO profile_roles (profile_id, role_id, organisation_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -490,50 +528,6 @@ pub async fn save_profile(
         )
         .await?;
     tx.commit().await?;
-    Ok(())
-}
-
-/// How many people of the organisation who can sign in (pending or active)
-/// hold `roles.manage`.
-async fn role_managers(
-    conn: &mut sqlx::AnyConnection,
-    organisation_id: i64,
-) -> Result<i64, sqlx::Error> {
-    let (count,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM users u
-         WHERE u.organisation_id = $1 AND u.kind = 'person' AND u.state <> 'deactivated'
-           AND EXISTS (
-               SELECT 1 FROM user_roles ur
-               JOIN roles r ON r.id = ur.role_id AND r.organisation_id = u.organisation_id
-               JOIN role_permissions rp ON rp.role_id = r.id
-               WHERE ur.user_id = u.id AND rp.permission = $2
-               UNION ALL
-               SELECT 1 FROM user_profiles up
-               JOIN profile_roles pr ON pr.profile_id = up.profile_id
-               JOIN role_permissions rp ON rp.role_id = pr.role_id
-               WHERE up.user_id = u.id AND rp.permission = $2
-           )",
-    )
-    .bind(organisation_id)
-    .bind(Permission::RolesManage.key())
-    .fetch_one(conn)
-    .await?;
-    Ok(count)
-}
-
-/// Refuses a change that leaves nobody in the organisation able to manage
-/// roles and profiles (when somebody could before): nobody but a platform
-/// administrator could undo it.
-async fn keep_a_role_manager(
-    conn: &mut sqlx::AnyConnection,
-    organisation_id: i64,
-    managers_before: i64,
-) -> Result<(), AppError> {
-    if managers_before > 0 && role_managers(conn, organisation_id).await? == 0 {
-        return Err(AppError::Conflict(
-            "This would leave nobody in the organisation able to manage roles and profiles. Give that permission to someone else first".into(),
-        ));
-    }
     Ok(())
 }
 
@@ -666,6 +660,23 @@ impl Catalogue {
                 known.then_some(*id).ok_or_else(|| kind.not_found())
             })
             .collect()
+    }
+
+    /// Every permission that holding `role_ids` and `profile_ids` gives.
+    fn permissions_of_holding(
+        &self,
+        role_ids: &BTreeSet<i64>,
+        profile_ids: &BTreeSet<i64>,
+    ) -> BTreeSet<Permission> {
+        let direct = role_ids
+            .iter()
+            .filter_map(|id| self.role(*id))
+            .flat_map(|role| role.permissions.iter().copied());
+        let through_profiles = profile_ids
+            .iter()
+            .filter_map(|id| self.profile(*id))
+            .flat_map(|profile| self.profile_permissions(profile));
+        direct.chain(through_profiles).collect()
     }
 
     fn profile_permissions(&self, profile: &CatalogueProfile) -> BTreeSet<Permission> {
@@ -918,8 +929,9 @@ fn grant_source(grant: &Grant) -> String {
     }
 }
 
-/// The *Roles and profiles* section of a user page. Roles and profiles the
-/// viewer may not give or take away are `locked`.
+/// The *Roles and profiles* section of a user page. Roles and profiles
+/// carrying a permission the viewer lacks are `locked`: they can be neither
+/// given nor taken away by them.
 pub async fn user_access(
     state: &AppState,
     admin: &Actor,
@@ -928,14 +940,21 @@ pub async fn user_access(
     let account = administration::account(state, admin, user_id).await?;
     let pool = &state.db.pool;
     let viewer = access::permissions_of(pool, admin.user_id).await?;
-    let can_assign = viewer.contains(&Permission::UsersManage);
+    let refusal = if !viewer.contains(&Permission::UsersManage) {
+        None
+    } else if user_id == admin.user_id {
+        Some(OWN_ACCESS.to_owned())
+    } else {
+        access::refusal_to_act_on(&mut *pool.acquire().await?, admin, &account).await?
+    };
+    let can_assign = viewer.contains(&Permission::UsersManage) && refusal.is_none();
     let can_edit_roles = viewer.contains(&Permission::RolesManage);
     let mut conn = pool.acquire().await?;
     let catalogue = Catalogue::load(&mut conn, admin.working_organisation_id).await?;
     let (held_roles, held_profiles) = held_by(&mut conn, user_id).await?;
     drop(conn);
     let locked = |permissions: &BTreeSet<Permission>| {
-        !can_edit_roles && permissions.contains(&Permission::RolesManage)
+        !Permission::lacking(&viewer, permissions.iter().copied()).is_empty()
     };
     let mut effective: Vec<EffectivePermission> = Vec::new();
     for grant in access::grants_of(pool, user_id).await? {
@@ -952,6 +971,7 @@ pub async fn user_access(
         user_id,
         is_api_user: !account.is_person(),
         can_assign,
+        refusal,
         can_edit_roles,
         roles: catalogue
             .roles
@@ -973,12 +993,15 @@ pub async fn user_access(
     })
 }
 
+/// Why nobody may change their own roles and profiles.
+const OWN_ACCESS: &str =
+    "Nobody can change their own roles and profiles: ask another administrator";
+
 /// One role or profile given or taken away.
 struct AccessChange<'a> {
     kind: Kind,
     id: i64,
     name: &'a str,
-    carries_roles_manage: bool,
     granted: bool,
 }
 
@@ -1041,7 +1064,8 @@ impl AccessRequest<'_> {
 }
 
 /// Changes the account's roles and profiles as `request` asks, audited one
-/// change at a time.
+/// change at a time. Nobody changes their own; the account must be within
+/// the administrator's reach, and stay within it afterwards.
 pub async fn save_user_access(
     state: &AppState,
     admin: &Actor,
@@ -1050,17 +1074,21 @@ pub async fn save_user_access(
     client_address: &str,
 ) -> Result<(), AppError> {
     let organisation_id = admin.working_organisation_id;
-    administration::account(state, admin, user_id).await?;
-    let can_edit_roles = access::require(&state.db.pool, admin, Permission::RolesManage)
-        .await
-        .is_ok();
+    let account = administration::account(state, admin, user_id).await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let catalogue = Catalogue::load(&mut tx, organisation_id).await?;
-    let managers_before = role_managers(&mut tx, organisation_id).await?;
     let (held_roles, held_profiles) = held_by(&mut tx, user_id).await?;
     let (wanted_roles, wanted_profiles) =
         request.wanted(&catalogue, &held_roles, &held_profiles)?;
+    // Every id is known to be the organisation's by now, so a refusal
+    // gives nothing of another organisation away.
+    if user_id == admin.user_id {
+        return Err(AppError::Overreach(OWN_ACCESS.into()));
+    }
+    access::require_reach(&mut tx, admin, &account).await?;
+    let held_by_admin = access::permissions_of(&mut *tx, admin.user_id).await?;
+    let managers_before = access::role_managers(&mut tx, organisation_id).await?;
     let role_changes = differences(&wanted_roles, &held_roles)
         .into_iter()
         .filter_map(|(id, granted)| {
@@ -1068,7 +1096,6 @@ pub async fn save_user_access(
                 kind: Kind::Role,
                 id,
                 name: &role.name,
-                carries_roles_manage: role.permissions.contains(&Permission::RolesManage),
                 granted,
             })
         });
@@ -1079,15 +1106,20 @@ pub async fn save_user_access(
                 kind: Kind::Profile,
                 id,
                 name: &profile.name,
-                carries_roles_manage: catalogue
-                    .profile_permissions(profile)
-                    .contains(&Permission::RolesManage),
                 granted,
             })
         });
     let changes: Vec<AccessChange> = role_changes.chain(profile_changes).collect();
-    if !can_edit_roles && changes.iter().any(|c| c.carries_roles_manage) {
-        return Err(AppError::Forbidden);
+    let lacking = Permission::lacking(
+        &held_by_admin,
+        catalogue.permissions_of_holding(&wanted_roles, &wanted_profiles),
+    );
+    if !changes.is_empty() && !lacking.is_empty() {
+        return Err(AppError::Overreach(format!(
+            "That would give {} permissions you do not hold ({}): only someone who holds them can give them",
+            account.full_name(),
+            Permission::describe(&lacking)
+        )));
     }
     for change in &changes {
         let done = match (change.kind, change.granted) {
@@ -1144,7 +1176,7 @@ pub async fn save_user_access(
     if !changes.is_empty() {
         sessions::rotate_after_access_change(&mut tx, AccessHolders::User(user_id)).await?;
     }
-    keep_a_role_manager(&mut tx, organisation_id, managers_before).await?;
+    access::keep_a_role_manager(&mut tx, organisation_id, managers_before).await?;
     tx.commit().await?;
     Ok(())
 }

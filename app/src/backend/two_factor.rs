@@ -838,7 +838,7 @@ pub async fn reset(
     user_id: i64,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
-    let account = super::administration::account(state, admin, user_id).await?;
+    let account = super::administration::account_to_change(state, admin, user_id).await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let removed =
@@ -878,7 +878,7 @@ pub async fn end_sessions(
     user_id: i64,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
-    let account = super::administration::account(state, admin, user_id).await?;
+    let account = super::administration::account_to_change(state, admin, user_id).await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let ended =

@@ -83,6 +83,7 @@ pub struct Account {
     pub deactivated_at: Option<i64>,
     pub welcome_link_hours: i64,
     pub password_link_minutes: i64,
+    pub is_platform_admin: i64,
 }
 
 impl Account {
@@ -93,12 +94,16 @@ impl Account {
     pub fn is_person(&self) -> bool {
         self.kind == AccountKind::Person.as_str()
     }
+
+    pub fn is_platform_admin(&self) -> bool {
+        self.is_platform_admin == 1
+    }
 }
 
 const ACCOUNT_COLUMNS: &str = "u.id, u.organisation_id, o.name AS organisation_name, u.kind, u.state, u.first_name,
      u.last_name, u.email, u.username, u.initials, u.created_at,
      CASE WHEN c.id IS NULL THEN NULL ELSE c.first_name || ' ' || c.last_name END AS created_by_name,
-     u.activated_at, u.deactivated_at, o.welcome_link_hours, o.password_link_minutes
+     u.activated_at, u.deactivated_at, o.welcome_link_hours, o.password_link_minutes, u.is_platform_admin
      FROM users u JOIN organisations o ON o.id = u.organisation_id LEFT JOIN users c ON c.id = u.created_by";
 
 /// An account of `organisation_id`. Another organisation's id answers

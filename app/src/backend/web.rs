@@ -164,6 +164,44 @@ pub fn page_content_security_policy(nonce: &str) -> String {
     )
 }
 
+/// The largest request body any route reads: far more than any form or API
+/// request needs, and small enough that reading one in full is harmless.
+pub const MAX_REQUEST_BODY_BYTES: usize = 64 * 1024;
+
+/// Reads every request's body up to `MAX_REQUEST_BODY_BYTES` and answers a
+/// larger one 413 (a problem for the REST API, an `AppError` for server
+/// functions), whether it declares its length or streams without one, so no
+/// handler ever waits on an endless body.
+pub async fn limit_body(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let path = request.uri().path().to_owned();
+    if declared.is_some_and(|length| length > MAX_REQUEST_BODY_BYTES as u64) {
+        return too_large(&path);
+    }
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, MAX_REQUEST_BODY_BYTES).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Err(_) => too_large(&path),
+    }
+}
+
+fn too_large(path: &str) -> Response {
+    let detail = "The request is larger than 64 KiB";
+    if path.starts_with("/api/") {
+        crate::rest::problem::Problem::too_large(detail).into_response()
+    } else {
+        let error = crate::error::AppError::BadRequest(detail.into());
+        (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(error)).into_response()
+    }
+}
+
 /// A server function that fails before its body runs (missing or malformed
 /// arguments) is answered 500 by the framework, though its body is our
 /// `AppError`; give such answers the status their error stands for.
@@ -181,6 +219,11 @@ pub async fn server_function_status(request: Request, next: Next) -> Response {
         && let Ok(status) = StatusCode::from_u16(error.status_code())
     {
         parts.status = status;
+        if let Some(seconds) = error.retry_after_seconds() {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }

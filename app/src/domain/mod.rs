@@ -88,7 +88,7 @@ impl FieldError {
 /// NFC-normalises `text`. In the browser this is the engine's own
 /// `String.prototype.normalize`, which spares the bundle Rust's composition
 /// tables; the server, which decides, uses `unicode-normalization`.
-fn nfc(text: &str) -> String {
+pub fn nfc(text: &str) -> String {
     normalize(text, "NFC")
 }
 

@@ -77,9 +77,73 @@ impl Permission {
     }
 }
 
+impl Permission {
+    /// The permissions of `needed` that `held` lacks, in catalogue order, once
+    /// each: what stands between an actor and an account or a grant.
+    pub fn lacking(
+        held: &[Permission],
+        needed: impl IntoIterator<Item = Permission>,
+    ) -> Vec<Permission> {
+        let mut lacking: Vec<Permission> = needed
+            .into_iter()
+            .filter(|permission| !held.contains(permission))
+            .collect();
+        lacking.sort_unstable();
+        lacking.dedup();
+        lacking
+    }
+
+    /// Permissions as administrators read them in a sentence:
+    /// "Can view reports", "Can view users and Can view reports".
+    pub fn describe(permissions: &[Permission]) -> String {
+        let labels: Vec<&str> = permissions.iter().map(|p| p.label()).collect();
+        match labels.split_last() {
+            None => String::new(),
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lacking_lists_what_is_not_held_once_in_catalogue_order() {
+        let held = [Permission::UsersView, Permission::UsersManage];
+        assert_eq!(
+            Permission::lacking(
+                &held,
+                [
+                    Permission::PupilsEdit,
+                    Permission::UsersView,
+                    Permission::PupilsView,
+                    Permission::PupilsEdit
+                ]
+            ),
+            [Permission::PupilsView, Permission::PupilsEdit]
+        );
+        assert!(Permission::lacking(&held, [Permission::UsersManage]).is_empty());
+        assert!(Permission::lacking(&[], []).is_empty());
+    }
+
+    #[test]
+    fn permissions_read_as_a_sentence() {
+        assert_eq!(Permission::describe(&[]), "");
+        assert_eq!(
+            Permission::describe(&[Permission::ReportsView]),
+            "Can view reports"
+        );
+        assert_eq!(
+            Permission::describe(&[
+                Permission::UsersView,
+                Permission::PupilsView,
+                Permission::ReportsView
+            ]),
+            "Can view users, Can view pupil-level data and Can view reports"
+        );
+    }
 
     #[test]
     fn every_permission_round_trips_through_its_key() {

@@ -108,7 +108,8 @@ pub(crate) async fn require(
 
 /// The responses every operation can give, added to each so the document
 /// holds them all: no token (401), not allowed (403), too many requests
-/// (429); and 400/404 where a query, body or id is read.
+/// (429); and 400/404 where a query, body or id is read, 413/422 where a
+/// body is.
 struct CommonResponses;
 
 impl Modify for CommonResponses {
@@ -147,7 +148,10 @@ fn add_problems(operation: &mut Operation) {
             "401",
             "No token, or one that is unknown, expired or revoked",
         ),
-        ("403", "The API user's roles do not allow this"),
+        (
+            "403",
+            "The API user's roles do not allow this, or the account it acts on (or what it would give) holds permissions the API user does not",
+        ),
         (
             "429",
             "The token has made too many requests this minute (see `Retry-After`)",
@@ -161,6 +165,7 @@ fn add_problems(operation: &mut Operation) {
         ));
     }
     if operation.request_body.is_some() {
+        common.push(("413", "A body larger than 64 KiB"));
         common.push(("422", "A field is invalid"));
     }
     for (status, description) in common {

@@ -102,6 +102,16 @@ impl Problem {
         problem
     }
 
+    /// A body over `web::MAX_REQUEST_BODY_BYTES`.
+    pub fn too_large(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "The request is too large",
+            detail,
+        )
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
     }
@@ -138,10 +148,21 @@ impl From<AppError> for Problem {
                 "Not allowed",
                 "This API user's roles do not allow that",
             ),
+            AppError::Overreach(_) => {
+                Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail)
+            }
             AppError::NotFound(_) => Problem::not_found(detail),
             AppError::RateLimited {
                 retry_after_minutes,
             } => Problem::rate_limited(i64::from(retry_after_minutes) * 60),
+            AppError::Busy {
+                retry_after_seconds,
+            } => {
+                let mut problem =
+                    Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy", detail);
+                problem.retry_after_seconds = Some(i64::from(retry_after_seconds));
+                problem
+            }
             AppError::BadRequest(_) => Problem::bad_request(None, detail),
             AppError::Conflict(_) => Problem::new(
                 StatusCode::CONFLICT,

@@ -510,7 +510,7 @@ fn assert_one_row_each(what: &str, existing: &BTreeSet<String>, listed: &BTreeSe
 }
 
 /// Everything of organisation `id` a call could change, as one text.
-async fn snapshot(app: &TestApp, organisation: i64) -> String {
+pub async fn snapshot(app: &TestApp, organisation: i64) -> String {
     // Each row as text (CAST, since PostgreSQL's || joins text only).
     let queries = [
         "SELECT CAST(id AS TEXT) || state || first_name || last_name || email || initials

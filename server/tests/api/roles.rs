@@ -272,8 +272,12 @@ both_backends!(
                 "UsersManage",
                 "RolesManage",
                 "ApiUsersManage",
-                "AuditView"
-            ])
+                "AuditView",
+                "PupilsView",
+                "PupilsEdit",
+                "ReportsView"
+            ]),
+            "every permission, so its holders reach every account"
         );
         assert_eq!(administrator["member_count"], 1, "Siân holds it");
         assert_eq!(administrator["requires_2fa"], true);
@@ -774,17 +778,19 @@ both_backends!(
                 .expect("count");
         assert_eq!(count, 0);
 
-        // She gives roles and profiles to others...
+        // She gives others roles and profiles within what she holds...
         let yusuf = app.add_person(&yusuf()).await;
-        ok(save_access(&app, &browser, yusuf, &[office], &[]).await).await;
-        assert_eq!(held(&app, yusuf).await, (vec![office], vec![]));
-        // ...but not one carrying roles.manage, to anyone, herself included.
-        for user in [yusuf, zoe] {
+        ok(save_access(&app, &browser, yusuf, &[user_administrator], &[]).await).await;
+        assert_eq!(held(&app, yusuf).await, (vec![user_administrator], vec![]));
+        // ...but none carrying more (roles.manage, reports), to anyone,
+        // and she changes nothing of her own.
+        for (user, extra) in [(yusuf, administrator), (yusuf, office), (zoe, office)] {
             let (roles_before, profiles_before) = held(&app, user).await;
             let mut roles = roles_before.clone();
-            roles.push(administrator);
+            roles.push(extra);
             let response = save_access(&app, &browser, user, &roles, &profiles_before).await;
             assert_eq!(response.status(), StatusCode::FORBIDDEN);
+            assert!(error_of(response).await["Overreach"].is_string());
             assert_eq!(held(&app, user).await, (roles_before, profiles_before));
         }
         let access = json(
@@ -799,7 +805,7 @@ both_backends!(
             .filter(|r| r["locked"] == true)
             .map(|r| r["name"].as_str().expect("name"))
             .collect();
-        assert_eq!(locked, ["Administrator"]);
+        assert_eq!(locked, ["Administrator", "Office staff", "Teacher"]);
         assert_eq!(access["can_edit_roles"], false);
     }
 );
@@ -837,7 +843,7 @@ both_backends!(
 
 both_backends!(
     async fn nobody_can_leave_the_organisation_without_someone_able_to_manage_roles(app: TestApp) {
-        let (riverside, zoe, _) = riverside_with_zoe(&app).await;
+        let (riverside, _, _) = riverside_with_zoe(&app).await;
         let sian = app.user_id("sian.obrien").await;
         let administrator = role_id(&app, riverside, "Administrator").await;
         let all_but_roles = [
@@ -849,30 +855,28 @@ both_backends!(
         let before = stored_role(&app, administrator).await;
         let audit_before = app.audit_actions().await.len();
 
-        // Siân is the only one: she can neither take roles.manage out of her
-        // role nor take her role away.
-        for response in [
-            save_role(
-                &app,
-                &app.client,
-                administrator,
-                "Administrator",
-                &before.1,
-                &all_but_roles,
-            )
-            .await,
-            save_access(&app, &app.client, sian, &[], &[]).await,
-        ] {
-            assert_eq!(response.status(), StatusCode::CONFLICT);
-            let body = error_of(response).await;
-            assert!(
-                body["Conflict"]
-                    .as_str()
-                    .expect("message")
-                    .contains("nobody in the organisation"),
-                "{body}"
-            );
-        }
+        // Siân is the only one: she cannot take roles.manage out of her role
+        // (nor change her own roles at all).
+        let response = save_role(
+            &app,
+            &app.client,
+            administrator,
+            "Administrator",
+            &before.1,
+            &all_but_roles,
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        let body = error_of(response).await;
+        assert!(
+            body["Conflict"]
+                .as_str()
+                .expect("message")
+                .contains("nobody in the organisation"),
+            "{body}"
+        );
+        let own = save_access(&app, &app.client, sian, &[], &[]).await;
+        assert_eq!(own.status(), StatusCode::FORBIDDEN);
         assert_eq!(stored_role(&app, administrator).await, before);
         assert_eq!(held(&app, sian).await, (vec![administrator], vec![]));
         assert_eq!(
@@ -881,10 +885,24 @@ both_backends!(
             "nothing recorded"
         );
 
-        // With Zoë an administrator too, Siân may step down.
-        ok(save_access(&app, &app.client, zoe, &[administrator], &[]).await).await;
-        ok(save_access(&app, &app.client, sian, &[], &[]).await).await;
-        assert_eq!(held(&app, sian).await, (vec![], vec![]));
+        // Only a platform administrator working in another organisation can
+        // reach its last manager of roles, and may not take the role away.
+        let (_, hillside) = app.second_organisation().await;
+        let tomasz = app.user_id("tomasz.nowak").await;
+        ok(app
+            .call(
+                "enter_organisation",
+                &[("organisation_id", &hillside.to_string())],
+            )
+            .await)
+        .await;
+        let response = save_access(&app, &app.client, tomasz, &[], &[]).await;
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        let their_administrator = role_id(&app, hillside, "Administrator").await;
+        assert_eq!(
+            held(&app, tomasz).await,
+            (vec![their_administrator], vec![])
+        );
     }
 );
 

@@ -29,7 +29,7 @@ pub fn ApiDocsPage() -> impl IntoView {
 
 /// The problem types of `rest::problem`, each explained where its `type`
 /// (`/api/docs#problem-…`) points.
-const PROBLEMS: [(&str, u16, &str, &str); 8] = [
+const PROBLEMS: [(&str, u16, &str, &str); 9] = [
     (
         "validation",
         422,
@@ -52,7 +52,7 @@ const PROBLEMS: [(&str, u16, &str, &str); 8] = [
         "forbidden",
         403,
         "Not allowed",
-        "The token is good, but the API user's roles do not give the permission the endpoint needs (each endpoint below names it). An administrator can give the API user a role that holds it; it counts from the next request.",
+        "The token is good, but the API user's roles do not give the permission the endpoint needs (each endpoint below names it), or the account it would act on holds permissions the API user does not, or a role or profile it would give carries them (nobody gets more than they hold; `detail` says which). An administrator can give the API user a role that holds it; it counts from the next request.",
     ),
     (
         "not-found",
@@ -65,6 +65,12 @@ const PROBLEMS: [(&str, u16, &str, &str); 8] = [
         409,
         "The account's state does not allow that",
         "The request is well formed but the account is in a state that refuses it, for example changing the details of an account that has been activated (only its owner changes them then), or sending a welcome email to an account that is already active.",
+    ),
+    (
+        "too-large",
+        413,
+        "The request is too large",
+        "The body is larger than 64 KiB, more than any request of this API needs. Send one account per request.",
     ),
     (
         "rate-limited",

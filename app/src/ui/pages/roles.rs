@@ -439,7 +439,7 @@ fn Choices(
             let kept = (choice.locked && choice.held)
                 .then(|| view! { <input type="hidden" name=field value=choice.id/> });
             let locked = choice.locked.then(|| {
-                view! { " " <span class="hint">"(only someone who manages roles can change this)"</span> }
+                view! { " " <span class="hint">"(carries permissions you do not hold, so you cannot change this)"</span> }
             });
             view! {
                 <div class="checkbox">
@@ -577,6 +577,7 @@ fn AccessView(access: UserAccess, person_name: String) -> impl IntoView {
             }
         };
         view! {
+            {access.refusal.map(|reason| view! { <p class="hint">{reason}</p> })}
             <dl class="details">
                 <div><dt>"Roles"</dt><dd>{held(access.roles)}</dd></div>
                 <div><dt>"Profiles"</dt><dd>{held(access.profiles)}</dd></div>

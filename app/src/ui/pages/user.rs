@@ -108,6 +108,7 @@ fn UserView(detail: UserDetail) -> impl IntoView {
                     .collect::<Vec<_>>()}
             </dl>
             {detail.can_manage.then(|| view! { <Actions detail=detail.clone()/> })}
+            {detail.refusal.clone().map(|reason| view! { <p class="hint" id="refusal">{reason}</p> })}
         </section>
         <Details detail=detail.clone()/>
         <UserAccessSection user_id=detail.id person_name=format!("{} {}", detail.first_name, detail.last_name)/>
@@ -342,7 +343,7 @@ fn ApiTokensView(user_id: i64, deactivated: bool, tokens: ApiTokens) -> impl Int
             .into_iter()
             .map(|token| {
                 let revoke_label = format!(" {}", token.name);
-                let revoke_button = token.live.then(|| {
+                let revoke_button = (token.live && tokens.refusal.is_none()).then(|| {
                     view! {
                         <ActionForm action=revoke>
                             <input type="hidden" name="id" value=user_id/>
@@ -387,7 +388,9 @@ fn ApiTokensView(user_id: i64, deactivated: bool, tokens: ApiTokens) -> impl Int
         }
         .into_any()
     };
-    let form = if deactivated {
+    let form = if let Some(reason) = tokens.refusal.clone() {
+        view! { <p class="hint">{reason}</p> }.into_any()
+    } else if deactivated {
         view! { <p>"This API user is deactivated: reactivate it to give it a new token."</p> }
             .into_any()
     } else {

@@ -34,6 +34,10 @@ directory, then environment variables, which win):
   log_format                      GATEHOUSE_LOG_FORMAT       text or json. Default text
   trust_forwarded_for             GATEHOUSE_TRUST_FORWARDED_FOR
       true only behind a reverse proxy you run. Default false
+  forwarded_for_proxies           GATEHOUSE_FORWARDED_FOR_PROXIES
+      How many of your proxies append to X-Forwarded-For; the client is
+      that many entries from the right (entries to its left are the
+      client's own and are ignored). Default 1
   site_root                       GATEHOUSE_SITE_ROOT
       The built browser files. Default target/site
   two_factor_key                  GATEHOUSE_TWO_FACTOR_KEY

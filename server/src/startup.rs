@@ -103,12 +103,12 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     .await
 }
 
-/// Forgets old throttling events and API request counts so those tables stay small.
+/// Forgets old throttle counters and API request counts so those tables stay small.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
-        let cutoff = state.now() - 24 * 3600;
+        let cutoff = state.now() - 31 * 24 * 3600;
         if let Err(error) = app::backend::throttle::forget_before(&state.db, cutoff).await {
             tracing::warn!(%error, "housekeeping failed");
         }

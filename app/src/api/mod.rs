@@ -20,7 +20,7 @@ use types::{CurrentUser, SetupLinkInfo};
 #[cfg(feature = "ssr")]
 use {
     crate::backend::redirect::local_next,
-    crate::backend::{context, sessions, setup, sign_in as signing},
+    crate::backend::{context, devices, sessions, setup, sign_in as signing},
     crate::domain::Login,
 };
 
@@ -64,6 +64,9 @@ pub async fn sign_in(
     let previous = context::session();
     let opened = signing::sign_in(&state, &login, &password, &context::client()?).await?;
     context::replace_session(&state, previous, opened.token).await?;
+    if opened.stage == sessions::Stage::Complete {
+        context::set_cookie(devices::cookie_for(&state.settings, opened.user_id)?);
+    }
     leptos_axum::redirect(&two_factor::after_password(
         opened.stage,
         &local_next(&state.settings.public_url, next.as_deref()),

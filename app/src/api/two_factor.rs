@@ -92,6 +92,10 @@ pub async fn sign_in_code(code: String, next: Option<String>) -> Result<(), AppE
     }
     let token = signing::sign_in_with_code(&state, &pending, &code, &context::client()?).await?;
     context::replace_session(&state, None, token).await?;
+    context::set_cookie(crate::backend::devices::cookie_for(
+        &state.settings,
+        pending.user_id,
+    )?);
     leptos_axum::redirect(&crate::backend::redirect::local_next(
         &state.settings.public_url,
         next.as_deref(),

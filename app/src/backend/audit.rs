@@ -10,6 +10,8 @@ pub enum Action {
     SignInSucceeded,
     SignInFailed,
     SignInThrottled,
+    CurrentPasswordFailed,
+    CurrentPasswordThrottled,
     SignedOut,
     OrganisationCreated,
     AccountCreated,
@@ -43,10 +45,12 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the audit page offers them.
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 34] = [
         Action::SignInSucceeded,
         Action::SignInFailed,
         Action::SignInThrottled,
+        Action::CurrentPasswordFailed,
+        Action::CurrentPasswordThrottled,
         Action::SignedOut,
         Action::OrganisationCreated,
         Action::AccountCreated,
@@ -84,6 +88,8 @@ impl Action {
             "sign_in.succeeded" => "Signed in",
             "sign_in.failed" => "Sign-in failed",
             "sign_in.throttled" => "Sign-in refused: too many attempts",
+            "current_password.failed" => "Wrong current password on My profile",
+            "current_password.throttled" => "Current password refused: too many attempts",
             "sign_out" => "Signed out",
             "organisation.created" => "Organisation created",
             "account.created" => "Account created",
@@ -122,6 +128,8 @@ impl Action {
             Action::SignInSucceeded => "sign_in.succeeded",
             Action::SignInFailed => "sign_in.failed",
             Action::SignInThrottled => "sign_in.throttled",
+            Action::CurrentPasswordFailed => "current_password.failed",
+            Action::CurrentPasswordThrottled => "current_password.throttled",
             Action::SignedOut => "sign_out",
             Action::OrganisationCreated => "organisation.created",
             Action::AccountCreated => "account.created",

@@ -30,6 +30,9 @@ pub struct Settings {
     pub log_format: String,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
     pub trust_forwarded_for: bool,
+    /// How many reverse proxies of yours append to `X-Forwarded-For`: the
+    /// client is that many entries from the right.
+    pub forwarded_for_proxies: u32,
     /// Where the built browser files (wasm, JS, CSS) are.
     pub site_root: PathBuf,
     /// 64 hexadecimal characters (32 bytes) sealing two-factor secrets; without
@@ -102,6 +105,7 @@ impl Default for Settings {
             session_absolute_timeout_hours: 12,
             log_format: "text".into(),
             trust_forwarded_for: false,
+            forwarded_for_proxies: 1,
             site_root: PathBuf::from("target/site"),
             two_factor_key: None,
             api_requests_per_minute: 600,
@@ -129,6 +133,7 @@ pub struct CheckedSettings {
     pub session_absolute_timeout_seconds: i64,
     pub log_format: LogFormat,
     pub trust_forwarded_for: bool,
+    pub forwarded_for_proxies: usize,
     pub site_root: PathBuf,
     /// `None`: the key file in the data directory (see `two_factor_key()`).
     pub two_factor_key: Option<EncryptionKey>,
@@ -233,6 +238,9 @@ impl Settings {
                 "must be between 1 and 100000",
             ));
         }
+        if !(1..=10).contains(&self.forwarded_for_proxies) {
+            return Err(bad("forwarded_for_proxies", "must be between 1 and 10"));
+        }
         if self.password_queue > 10_000 {
             return Err(bad("password_queue", "must be between 0 and 10000"));
         }
@@ -256,6 +264,7 @@ impl Settings {
             session_absolute_timeout_seconds: i64::from(self.session_absolute_timeout_hours) * 3600,
             log_format,
             trust_forwarded_for: self.trust_forwarded_for,
+            forwarded_for_proxies: self.forwarded_for_proxies as usize,
             site_root: self.site_root,
             two_factor_key,
             api_requests_per_minute: i64::from(self.api_requests_per_minute),

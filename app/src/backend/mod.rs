@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod devices;
 pub mod links;
 pub mod mail;
 pub mod onboarding;

@@ -242,6 +242,13 @@ pub async fn complete_password_link(
         .await?;
     }
     tx.commit().await?;
+    // Whoever guessed at the old password is back at the start of the
+    // account's delays, and so is its owner.
+    super::throttle::succeeded(
+        &state.db,
+        &[super::throttle::Counter::sign_in_account(account.id)],
+    )
+    .await?;
     Ok(account.id)
 }
 
@@ -257,29 +264,18 @@ pub async fn forgotten_password(
     login_key: &str,
     client_address: &str,
 ) -> Result<(), AppError> {
-    use super::throttle::{self, Throttle};
-    let now = state.now();
-    if throttle::check(
-        &state.db,
-        Throttle::PasswordReset,
-        login_key,
-        client_address,
-        now,
-    )
-    .await?
-    .is_some()
+    use super::throttle::{self, Counter};
+    let counters = [
+        Counter::password_reset_login(login_key),
+        Counter::password_reset_client(client_address),
+    ];
+    if throttle::admit(&state.db, &counters, state.now())
+        .await?
+        .is_err()
     {
         tracing::warn!(client = %client_address, "forgotten-password requests throttled");
         return Ok(());
     }
-    throttle::record(
-        &state.db,
-        Throttle::PasswordReset,
-        login_key,
-        client_address,
-        now,
-    )
-    .await?;
     request_password_reset(state, login_key, client_address).await
 }
 

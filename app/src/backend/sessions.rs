@@ -97,6 +97,8 @@ pub struct Resolved {
 pub struct ClientInfo {
     pub address: String,
     pub user_agent: String,
+    /// The browser's cookies as sent (for the device cookie at sign-in).
+    pub cookie_header: String,
 }
 
 /// A session about to start.

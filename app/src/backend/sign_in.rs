@@ -1,16 +1,19 @@
 //! Password sign-in. Every failure looks the same to the caller and costs the
 //! same time, whether the account is unknown, deactivated, an API user or the
-//! password is wrong. Failures are throttled per (login, client address) and
-//! per client address, stored in the database so the limits hold across
-//! replicas; a stranger's failures from elsewhere never lock a user out.
+//! password is wrong. Attempts are counted before they are judged (see
+//! `throttle.rs`): per login from one client, per client, and per account
+//! with growing delays whatever the address; a browser the account signed
+//! in from before counts on its own allowance instead (`devices.rs`), so
+//! a stranger's guesses never lock its owner out.
 //!
 //! Someone who has enrolled in two-factor authentication gets a session that
 //! only waits for their code; the code step then replaces it with a full one.
 
 use super::audit::{self, ActedBy, Action, Entry};
+use super::devices::{self, KnownDevice};
 use super::sessions::{self, ClientInfo, NewSession, SignedIn, Stage};
 use super::state::AppState;
-use super::throttle::{self, Throttle};
+use super::throttle::{self, Counter};
 use super::two_factor::{self, CodeCheck, CodeUse, Factor};
 use crate::domain::Login;
 use crate::error::AppError;
@@ -28,6 +31,7 @@ struct Candidate {
 pub struct Opened {
     pub token: String,
     pub stage: Stage,
+    pub user_id: i64,
 }
 
 /// Starts a session for someone whose password was just proved (sign-in, a
@@ -58,7 +62,11 @@ pub async fn open_session(
         },
     )
     .await?;
-    Ok(Opened { token, stage })
+    Ok(Opened {
+        token,
+        stage,
+        user_id,
+    })
 }
 
 /// Checks the credentials and starts a session.
@@ -80,15 +88,10 @@ pub async fn sign_in(
     .fetch_all(&state.db.pool)
     .await?;
 
-    if let Some(retry_after_minutes) = throttle::check(
-        &state.db,
-        Throttle::SignIn,
-        &login_key,
-        &client.address,
-        now,
-    )
-    .await?
-    {
+    let device = devices::from_cookie_header(&state.settings, &client.cookie_header);
+    let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
+    let counters = attempt_counters(&login_key, client, &ids, device.as_ref());
+    if let Err(wait) = throttle::admit(&state.db, &counters, now).await? {
         audit::record(
             &state.db.pool,
             now,
@@ -103,7 +106,7 @@ pub async fn sign_in(
         )
         .await?;
         return Err(AppError::RateLimited {
-            retry_after_minutes,
+            retry_after_minutes: wait.minutes(),
         });
     }
 
@@ -129,14 +132,6 @@ pub async fn sign_in(
     }
 
     let Some(user) = signed_in else {
-        throttle::record(
-            &state.db,
-            Throttle::SignIn,
-            &login_key,
-            &client.address,
-            now,
-        )
-        .await?;
         let target = candidates.first();
         audit::record(
             &state.db.pool,
@@ -154,7 +149,12 @@ pub async fn sign_in(
         return Err(AppError::InvalidCredentials);
     };
 
-    throttle::clear(&state.db, Throttle::SignIn, &login_key, &client.address).await?;
+    // The other accounts sharing the login keep what was counted for them.
+    throttle::succeeded(
+        &state.db,
+        &attempt_counters(&login_key, client, &[user.id], device.as_ref()),
+    )
+    .await?;
     let opened = open_session(state, user.id, client).await?;
     if opened.stage == Stage::CodeRequired {
         // Signed in only once the code is right (`sign_in_with_code`).
@@ -186,7 +186,7 @@ pub async fn sign_in_with_code(
     code: &str,
     client: &ClientInfo,
 ) -> Result<String, AppError> {
-    two_factor::refuse_if_throttled(state, waiting.user_id, client, CodeUse::SignIn).await?;
+    two_factor::admit_code(state, waiting.user_id, client, CodeUse::SignIn).await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let factor =
@@ -246,8 +246,29 @@ pub async fn sign_in_with_code(
         .await?;
     }
     tx.commit().await?;
-    two_factor::forget_wrong_codes(state, waiting.user_id, client).await?;
+    two_factor::forget_wrong_codes(state, waiting.user_id).await?;
     Ok(token)
+}
+
+/// What a sign-in attempt is counted on: a browser the account signed in
+/// from before on its own allowance; any other on the login's from this
+/// client, the client's, and each matching account's.
+fn attempt_counters(
+    login_key: &str,
+    client: &ClientInfo,
+    account_ids: &[i64],
+    device: Option<&KnownDevice>,
+) -> Vec<Counter> {
+    match device.filter(|d| account_ids.contains(&d.user_id)) {
+        Some(device) => vec![Counter::sign_in_device(&device.id)],
+        None => [
+            Counter::sign_in_login(login_key, &client.address),
+            Counter::sign_in_client(&client.address),
+        ]
+        .into_iter()
+        .chain(account_ids.iter().map(|id| Counter::sign_in_account(*id)))
+        .collect(),
+    }
 }
 
 /// Why a sign-in failed, for the audit log only (the caller never sees it).

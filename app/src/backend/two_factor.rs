@@ -16,7 +16,7 @@ use super::config::CheckedSettings;
 use super::db::internal;
 use super::sessions::{self, ClientInfo, NewSession, SignedIn, Stage};
 use super::state::AppState;
-use super::throttle::{self, Throttle};
+use super::throttle::{self, Counter};
 use super::tokens;
 use crate::api::two_factor::{
     AccountSecurity, Enrolment, RecoveryCodesToKeep, SessionLine, TwoFactorState,
@@ -332,27 +332,17 @@ where
     Ok(count)
 }
 
-fn throttle_key(user_id: i64) -> String {
-    format!("user:{user_id}")
-}
-
-/// Refuses (and records that it did) once too many wrong codes were tried.
-pub async fn refuse_if_throttled(
+/// Counts a code about to be checked (before it is judged, so parallel
+/// guesses cannot all pass a count of zero); refuses, and records that it
+/// did, once too many were tried.
+pub async fn admit_code(
     state: &AppState,
     user_id: i64,
     client: &ClientInfo,
     during: CodeUse,
 ) -> Result<(), AppError> {
     let now = state.now();
-    let Some(retry_after_minutes) = throttle::check(
-        &state.db,
-        Throttle::TwoFactor,
-        &throttle_key(user_id),
-        &client.address,
-        now,
-    )
-    .await?
-    else {
+    let Err(wait) = throttle::admit(&state.db, &[Counter::two_factor(user_id)], now).await? else {
         return Ok(());
     };
     let (action, detail) = match during {
@@ -376,12 +366,12 @@ pub async fn refuse_if_throttled(
     )
     .await?;
     Err(AppError::RateLimited {
-        retry_after_minutes,
+        retry_after_minutes: wait.minutes(),
     })
 }
 
-/// Records a refused code (audit and throttle) and answers with the error
-/// shown beside the code field; the reason never reaches the person.
+/// Records a refused code and answers with the error shown beside the code
+/// field; the reason never reaches the person.
 pub async fn refused(
     state: &AppState,
     user_id: i64,
@@ -389,30 +379,18 @@ pub async fn refused(
     during: CodeUse,
     reason: &str,
 ) -> AppError {
-    let now = state.now();
-    let recorded = async {
-        throttle::record(
-            &state.db,
-            Throttle::TwoFactor,
-            &throttle_key(user_id),
-            &client.address,
-            now,
-        )
-        .await?;
-        audit::record(
-            &state.db.pool,
-            now,
-            Entry {
-                action: Action::TwoFactorFailed,
-                organisation_id: None,
-                by: ActedBy::user(user_id),
-                target_user_id: Some(user_id),
-                detail: format!("during={} reason={reason}", during.as_str()),
-                client_address: &client.address,
-            },
-        )
-        .await
-    }
+    let recorded = audit::record(
+        &state.db.pool,
+        state.now(),
+        Entry {
+            action: Action::TwoFactorFailed,
+            organisation_id: None,
+            by: ActedBy::user(user_id),
+            target_user_id: Some(user_id),
+            detail: format!("during={} reason={reason}", during.as_str()),
+            client_address: &client.address,
+        },
+    )
     .await;
     match recorded {
         Ok(()) => AppError::field(
@@ -423,19 +401,9 @@ pub async fn refused(
     }
 }
 
-/// A successful code clears the wrong ones tried from the same place.
-pub async fn forget_wrong_codes(
-    state: &AppState,
-    user_id: i64,
-    client: &ClientInfo,
-) -> Result<(), sqlx::Error> {
-    throttle::clear(
-        &state.db,
-        Throttle::TwoFactor,
-        &throttle_key(user_id),
-        &client.address,
-    )
-    .await
+/// A right code forgets the codes tried before it.
+pub async fn forget_wrong_codes(state: &AppState, user_id: i64) -> Result<(), sqlx::Error> {
+    throttle::succeeded(&state.db, &[Counter::two_factor(user_id)]).await
 }
 
 #[derive(sqlx::FromRow)]
@@ -561,7 +529,7 @@ pub async fn confirm_enrolment(
     code: &str,
     client: &ClientInfo,
 ) -> Result<String, AppError> {
-    refuse_if_throttled(state, me.user_id, client, CodeUse::Enrolment).await?;
+    admit_code(state, me.user_id, client, CodeUse::Enrolment).await?;
     let now = state.now();
     let row = enrolment_row(&state.db.pool, me.user_id).await?;
     let Some(row) = row else {
@@ -628,7 +596,7 @@ pub async fn confirm_enrolment(
     )
     .await?;
     tx.commit().await?;
-    forget_wrong_codes(state, me.user_id, client).await?;
+    forget_wrong_codes(state, me.user_id).await?;
     Ok(token)
 }
 
@@ -722,15 +690,16 @@ pub async fn change(
     change: Change,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
-    refuse_if_throttled(state, me.user_id, client, CodeUse::ConfirmIdentity).await?;
-    let (hash,): (Option<String>,) =
-        sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
-            .bind(me.user_id)
-            .fetch_one(&state.db.pool)
-            .await?;
-    if !state.hasher.verify(password, hash).await? {
-        return Err(AppError::field("password", "Your password is not right"));
-    }
+    super::profile::confirm_password(
+        state,
+        me,
+        password,
+        "password",
+        super::profile::Confirming::TwoFactorChange,
+        client,
+    )
+    .await?;
+    admit_code(state, me.user_id, client, CodeUse::ConfirmIdentity).await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let factor = match use_code(&mut tx, &state.settings, me.user_id, code, now).await? {
@@ -789,7 +758,7 @@ pub async fn change(
         }
     }
     tx.commit().await?;
-    forget_wrong_codes(state, me.user_id, client).await?;
+    forget_wrong_codes(state, me.user_id).await?;
     Ok(())
 }
 

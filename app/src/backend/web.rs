@@ -62,28 +62,55 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
 }
 
 fn client_info(state: &AppState, request: &Request) -> ClientInfo {
-    let forwarded = state
-        .settings
-        .trust_forwarded_for
-        .then(|| request.headers().get("x-forwarded-for"))
-        .flatten()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty());
     let socket = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string());
+        .map(|ConnectInfo(addr)| addr.ip());
+    let forwarded = state
+        .settings
+        .trust_forwarded_for
+        .then(|| forwarded_client(request.headers(), state.settings.forwarded_for_proxies))
+        .flatten();
+    let cookies: Vec<&str> = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
     ClientInfo {
-        address: forwarded.or(socket).unwrap_or_else(|| "unknown".into()),
+        address: forwarded
+            .or(socket)
+            .map_or_else(|| "unknown".into(), |ip| ip.to_canonical().to_string()),
         user_agent: request
             .headers()
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned(),
+        cookie_header: cookies.join("; "),
     }
+}
+
+/// The client as our own reverse proxies saw it: each proxy appends the
+/// address it was reached from to `X-Forwarded-For`, so with `proxies` of
+/// them the client is that many entries from the right. Entries further
+/// left were written by the client and prove nothing. `None` when the
+/// header is missing, too short (a request that did not come through every
+/// proxy) or not an IP address there.
+fn forwarded_client(headers: &HeaderMap, proxies: usize) -> Option<std::net::IpAddr> {
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let entry = entries.len().checked_sub(proxies).map(|i| entries[i])?;
+    let bare = entry
+        .strip_prefix('[')
+        .and_then(|e| e.split_once(']'))
+        .map_or(entry, |(ip, _)| ip);
+    bare.parse().ok()
 }
 
 /// Refuses state-changing requests that a browser marks as cross-site, or
@@ -256,5 +283,51 @@ impl IntoResponse for crate::error::AppError {
         };
         let body = serde_json::json!({ "error": self.to_string(), "fields": fields });
         (status, axum::Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(values: &[&str], proxies: usize) -> Option<String> {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(
+                "x-forwarded-for",
+                HeaderValue::from_str(value).expect("header"),
+            );
+        }
+        forwarded_client(&headers, proxies).map(|ip| ip.to_string())
+    }
+
+    #[test]
+    fn the_client_is_the_entry_our_own_proxies_added() {
+        // The client wrote the first entry itself; our one proxy added the last.
+        assert_eq!(
+            forwarded(&["203.0.113.66, 198.51.100.7"], 1).as_deref(),
+            Some("198.51.100.7")
+        );
+        assert_eq!(
+            forwarded(&["203.0.113.66, 198.51.100.7, 10.0.0.2"], 2).as_deref(),
+            Some("198.51.100.7")
+        );
+        assert_eq!(
+            forwarded(&["203.0.113.66", "198.51.100.7"], 1).as_deref(),
+            Some("198.51.100.7"),
+            "several headers read as one list"
+        );
+        assert_eq!(
+            forwarded(&["[2001:db8::1]:443"], 1).as_deref(),
+            Some("2001:db8::1")
+        );
+    }
+
+    #[test]
+    fn a_short_or_unreadable_header_names_no_client() {
+        assert_eq!(forwarded(&[], 1), None);
+        assert_eq!(forwarded(&["198.51.100.7"], 2), None);
+        assert_eq!(forwarded(&["198.51.100.7, not-an-address"], 1), None);
+        assert_eq!(forwarded(&["198.51.100.7, "], 1), None);
     }
 }

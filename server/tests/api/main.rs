@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod audit;
 mod cli;
+mod guessing;
 mod limits;
 mod mail;
 mod matrix;

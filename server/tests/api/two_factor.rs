@@ -494,7 +494,7 @@ both_backends!(
         );
         // The password counter is untouched: the password step still works.
         let kinds: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT kind, COUNT(*) FROM throttle_events GROUP BY kind ORDER BY kind",
+            "SELECT kind, attempts FROM throttle_counters WHERE attempts > 0 ORDER BY kind",
         )
         .fetch_all(&app.state.db.pool)
         .await

@@ -1,0 +1,325 @@
+//! Guessing passwords and codes: the client is the address our proxy saw,
+//! IPv6 clients count by /64, an account slows guessers down whatever
+//! their address while a browser it signed in from keeps its own allowance,
+//! parallel guesses are counted before they are judged, and wrong current
+//! passwords on My profile are throttled and audited like sign-in.
+
+use crate::both_backends;
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+/// One password attempt from `client` (as our proxy reports it) on `browser`.
+async fn attempt(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    forwarded_for: &str,
+    login: &str,
+    password: &str,
+) -> reqwest::Response {
+    browser
+        .post(format!("{}/fn/sign_in", app.address))
+        .header("origin", &app.address)
+        .header("x-forwarded-for", forwarded_for)
+        .form(&[("login", login), ("password", password)])
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn audit_rows(app: &TestApp, action: &str) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT client_address, detail FROM audit_log WHERE action = $1 ORDER BY id")
+        .bind(action)
+        .fetch_all(&app.state.db.pool)
+        .await
+        .expect("audit")
+}
+
+both_backends!(
+    async fn the_client_is_the_address_our_proxy_added_not_what_the_client_wrote(app: TestApp) {
+        app.set_up_first_administrator().await;
+        // Each attempt claims another address in front; our proxy's entry,
+        // the last, is the same: the sixth is refused.
+        for n in 0..5 {
+            let forged = format!("10.9.8.{n}, 198.51.100.7");
+            let response = attempt(
+                &app,
+                &app.new_browser(),
+                &forged,
+                "sian.obrien",
+                "wrong guess here",
+            )
+            .await;
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        }
+        let response = attempt(
+            &app,
+            &app.new_browser(),
+            "10.9.8.99, 198.51.100.7",
+            "sian.obrien",
+            "wrong guess here",
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        let failures = audit_rows(&app, "sign_in.failed").await;
+        assert_eq!(failures.len(), 5);
+        assert!(
+            failures.iter().all(|(client, _)| client == "198.51.100.7"),
+            "{failures:?}"
+        );
+        // Not an address at all: the connection's own address is used.
+        attempt(
+            &app,
+            &app.new_browser(),
+            "not-an-address",
+            "sian.obrien",
+            "wrong guess here",
+        )
+        .await;
+        let failures = audit_rows(&app, "sign_in.failed").await;
+        assert_eq!(failures.last().map(|(c, _)| c.as_str()), Some("127.0.0.1"));
+    }
+);
+
+both_backends!(
+    async fn ipv6_clients_are_counted_by_their_64(app: TestApp) {
+        app.set_up_first_administrator().await;
+        for n in 1..=5 {
+            let address = format!("2001:db8:7:1::{n:x}");
+            let response = attempt(
+                &app,
+                &app.new_browser(),
+                &address,
+                "sian.obrien",
+                "wrong guess here",
+            )
+            .await;
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        }
+        let same_64 = attempt(
+            &app,
+            &app.new_browser(),
+            "2001:db8:7:1:ffff::1",
+            "sian.obrien",
+            PASSWORD,
+        )
+        .await;
+        assert_eq!(same_64.status(), StatusCode::TOO_MANY_REQUESTS);
+        let next_64 = attempt(
+            &app,
+            &app.new_browser(),
+            "2001:db8:7:2::1",
+            "sian.obrien",
+            PASSWORD,
+        )
+        .await;
+        assert_eq!(next_64.status(), StatusCode::OK);
+    }
+);
+
+both_backends!(
+    async fn an_account_slows_guessers_down_whatever_their_address_but_not_its_known_browser(
+        app: TestApp,
+    ) {
+        app.set_up_first_administrator().await;
+        // Siân signs in on her usual browser, which becomes known.
+        let usual = app.signed_in_browser("sian.obrien", PASSWORD).await;
+        // Ten guesses, each from another address.
+        for n in 0..10 {
+            let response = attempt(
+                &app,
+                &app.new_browser(),
+                &format!("203.0.113.{n}"),
+                "sian.obrien",
+                "wrong guess here",
+            )
+            .await;
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "guess {n}");
+        }
+        // The eleventh waits a minute, from anywhere, even with the right password.
+        let response = attempt(
+            &app,
+            &app.new_browser(),
+            "192.0.2.50",
+            "sian.obrien",
+            PASSWORD,
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        // A forged device cookie is no help.
+        let forged = app.new_browser();
+        let response = forged
+            .post(format!("{}/fn/sign_in", app.address))
+            .header("origin", &app.address)
+            .header("x-forwarded-for", "192.0.2.51")
+            .header(
+                "cookie",
+                "gatehouse_device=1.0123456789abcdef0123456789abcdef.00",
+            )
+            .form(&[("login", "sian.obrien"), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        // Her usual browser is not locked out.
+        let response = attempt(&app, &usual, "192.0.2.52", "sian.obrien", PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            location(&response)
+                .expect("next step")
+                .starts_with("/sign-in/code")
+        );
+
+        // After a minute one more guess; then two minutes, and so on.
+        app.clock.advance(60);
+        let response = attempt(
+            &app,
+            &app.new_browser(),
+            "203.0.113.77",
+            "sian.obrien",
+            "wrong guess here",
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        app.clock.advance(60);
+        let response = attempt(
+            &app,
+            &app.new_browser(),
+            "203.0.113.78",
+            "sian.obrien",
+            PASSWORD,
+        )
+        .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "two minutes now"
+        );
+        app.clock.advance(60);
+        let response = attempt(
+            &app,
+            &app.new_browser(),
+            "203.0.113.79",
+            "sian.obrien",
+            PASSWORD,
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let throttled = audit_rows(&app, "sign_in.throttled").await;
+        assert_eq!(throttled.len(), 3, "{throttled:?}");
+    }
+);
+
+both_backends!(
+    async fn fifty_parallel_wrong_passwords_or_codes_are_counted_before_any_is_judged(
+        app: TestApp,
+    ) {
+        app.set_up_first_administrator().await;
+        let passwords = (0..50).map(|_| {
+            let app = &app;
+            async move {
+                attempt(
+                    app,
+                    &app.new_browser(),
+                    "203.0.113.200",
+                    "sian.obrien",
+                    "wrong guess here",
+                )
+                .await
+                .status()
+            }
+        });
+        let statuses = futures::future::join_all(passwords).await;
+        let judged = audit_rows(&app, "sign_in.failed").await.len();
+        assert!((1..=5).contains(&judged), "{judged} passwords checked");
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+                .count(),
+            50 - judged,
+            "{statuses:?}"
+        );
+
+        // At the code step, from another address.
+        let browser = app.new_browser();
+        let password_step = attempt(&app, &browser, "198.51.100.20", "sian.obrien", PASSWORD).await;
+        assert!(
+            location(&password_step)
+                .expect("code step")
+                .starts_with("/sign-in/code")
+        );
+        let codes = (0..50).map(|_| {
+            let (app, browser) = (&app, &browser);
+            async move {
+                app.call_raw_as(browser, "sign_in_code", &[("code", "000000")])
+                    .await
+                    .status()
+            }
+        });
+        let statuses = futures::future::join_all(codes).await;
+        let judged = audit_rows(&app, "two_factor.failed").await.len();
+        assert!((1..=5).contains(&judged), "{judged} codes checked");
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+                .count(),
+            50 - judged,
+            "{statuses:?}"
+        );
+    }
+);
+
+both_backends!(
+    async fn wrong_current_passwords_on_my_profile_are_throttled_and_audited(app: TestApp) {
+        app.set_up_first_administrator().await;
+        let new = "a brand new passphrase for 2027";
+        for _ in 0..5 {
+            let response = app
+                .call(
+                    "change_my_password",
+                    &[
+                        ("current_password", "not my password"),
+                        ("new_password", new),
+                    ],
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(
+                field_message(&error_of(response).await, "current_password").as_deref(),
+                Some("Your password is not right")
+            );
+        }
+        let response = app
+            .call(
+                "change_my_password",
+                &[("current_password", PASSWORD), ("new_password", new)],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(audit_rows(&app, "current_password.failed").await.len(), 5);
+        let throttled = audit_rows(&app, "current_password.throttled").await;
+        assert_eq!(throttled.len(), 1);
+        assert_eq!(throttled[0].1, "during=change_password");
+        // The same counter guards two-factor changes.
+        let response = app
+            .call(
+                "change_two_factor",
+                &[
+                    ("password", PASSWORD),
+                    ("code", "123456"),
+                    ("change", "new_device"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        app.clock.advance(15 * 60);
+        let response = app
+            .call(
+                "change_my_password",
+                &[("current_password", PASSWORD), ("new_password", new)],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+);

@@ -72,7 +72,11 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(web::ready))
         .merge(app::rest::router())
         .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .route_layer(axum::middleware::from_fn(web::record_route))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         .layer(axum::middleware::from_fn(web::server_function_status))
         .layer(axum::middleware::from_fn(web::limit_body))
         .layer(from_fn_with_state(state.clone(), web::identify))
@@ -85,7 +89,14 @@ pub fn router(state: AppState) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                // The route template, recorded once routed (`web::record_route`),
+                // never the path itself: link pages carry their token in it.
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    route = tracing::field::Empty,
+                    request_id = %id
+                )
             }),
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
@@ -103,13 +114,20 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     .await
 }
 
-/// Forgets old throttle counters and API request counts so those tables stay small.
+/// Forgets old throttle counters, API request counts and sent mail so those
+/// tables stay small.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
         let cutoff = state.now() - 31 * 24 * 3600;
         if let Err(error) = app::backend::throttle::forget_before(&state.db, cutoff).await {
+            tracing::warn!(%error, "housekeeping failed");
+        }
+        let sent_cutoff = state.now() - 30 * 24 * 3600;
+        if let Err(error) =
+            app::backend::mail::outbox::forget_sent_before(&state.db, sent_cutoff).await
+        {
             tracing::warn!(%error, "housekeeping failed");
         }
         let window_cutoff = state.now() - 3600;

@@ -1,6 +1,6 @@
 //! Server functions of *My profile*: only ever about the signed-in person.
 
-use super::types::MyProfile;
+use super::types::{EmailChangeUndo, MyProfile};
 #[cfg(feature = "ssr")]
 use crate::backend::{context, profile as my};
 use crate::error::AppError;
@@ -31,10 +31,23 @@ pub async fn update_my_details(
     Ok(())
 }
 
+/// `code`: a current authentication code, needed once enrolled.
 #[server(prefix = "/fn", endpoint = "change_my_email")]
-pub async fn change_my_email(email: String) -> Result<(), AppError> {
+pub async fn change_my_email(
+    email: String,
+    current_password: String,
+    #[server(default)] code: String,
+) -> Result<(), AppError> {
     let me = context::signed_in()?;
-    my::request_email_change(&context::state()?, &me, &email, &context::client()?).await?;
+    my::request_email_change(
+        &context::state()?,
+        &me,
+        &email,
+        &current_password,
+        &code,
+        &context::client()?,
+    )
+    .await?;
     leptos_axum::redirect("/profile?saved=email");
     Ok(())
 }
@@ -46,8 +59,31 @@ pub async fn email_change_link(token: String) -> Result<String, AppError> {
 
 #[server(prefix = "/fn", endpoint = "confirm_email")]
 pub async fn confirm_email(token: String) -> Result<(), AppError> {
-    my::confirm_email_change(&context::state()?, &token, &context::client()?.address).await?;
+    my::confirm_email_change(
+        &context::state()?,
+        &token,
+        context::session().as_ref(),
+        &context::client()?.address,
+    )
+    .await?;
     leptos_axum::redirect("/profile?saved=email_confirmed");
+    Ok(())
+}
+
+/// What an undo link sent to the old address will do: keep it, instead of
+/// the address the change was for.
+#[server(prefix = "/fn", endpoint = "email_change_undo_link")]
+pub async fn email_change_undo_link(token: String) -> Result<EmailChangeUndo, AppError> {
+    let (keep, moving_to) = my::email_change_undo_link(&context::state()?, &token).await?;
+    Ok(EmailChangeUndo { keep, moving_to })
+}
+
+#[server(prefix = "/fn", endpoint = "undo_email_change")]
+pub async fn undo_email_change(token: String) -> Result<(), AppError> {
+    let state = context::state()?;
+    my::undo_email_change(&state, &token, &context::client()?.address).await?;
+    context::set_cookie(crate::backend::sessions::clearing_cookie(&state.settings));
+    leptos_axum::redirect("/sign-in?notice=email_change_undone");
     Ok(())
 }
 

@@ -166,6 +166,8 @@ pub struct MyProfile {
     pub organisation_name: String,
     /// A new address waiting for its confirmation link to be used.
     pub pending_email: Option<String>,
+    /// Changes of the email address then also take an authentication code.
+    pub two_factor_enrolled: bool,
     pub sessions: Vec<MySession>,
 }
 
@@ -200,4 +202,13 @@ pub struct OrganisationSummary {
 pub struct OrganisationSettings {
     pub name: String,
     pub lifetimes: LinkLifetimes,
+}
+
+/// The page of an undo link sent to the old address on an email change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChangeUndo {
+    /// The address the link was sent to, which it keeps.
+    pub keep: String,
+    /// The address the change was for (empty when unknown).
+    pub moving_to: String,
 }

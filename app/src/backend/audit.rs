@@ -24,6 +24,7 @@ pub enum Action {
     EmailQueued,
     PasswordResetRequested,
     EmailAddressChanged,
+    EmailChangeUndone,
     SessionEnded,
     OrganisationSettingsChanged,
     OrganisationEntered,
@@ -45,7 +46,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the audit page offers them.
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::SignInSucceeded,
         Action::SignInFailed,
         Action::SignInThrottled,
@@ -63,6 +64,7 @@ impl Action {
         Action::EmailQueued,
         Action::PasswordResetRequested,
         Action::EmailAddressChanged,
+        Action::EmailChangeUndone,
         Action::SessionEnded,
         Action::OrganisationSettingsChanged,
         Action::OrganisationEntered,
@@ -102,6 +104,7 @@ impl Action {
             "email.queued" => "Email sent",
             "password_reset.requested" => "Password reset requested",
             "email_address.changed" => "Email address changed",
+            "email_address.change_undone" => "Email address change undone from the old address",
             "session.ended" => "Session ended",
             "organisation.settings_changed" => "Organisation settings changed",
             "organisation.entered" => "Platform administrator started working here",
@@ -142,6 +145,7 @@ impl Action {
             Action::EmailQueued => "email.queued",
             Action::PasswordResetRequested => "password_reset.requested",
             Action::EmailAddressChanged => "email_address.changed",
+            Action::EmailChangeUndone => "email_address.change_undone",
             Action::SessionEnded => "session.ended",
             Action::OrganisationSettingsChanged => "organisation.settings_changed",
             Action::OrganisationEntered => "organisation.entered",

@@ -82,8 +82,33 @@ impl Db {
                 };
                 SQLITE_MIGRATIONS.run(&self.pool).await
             }
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await,
+            Backend::Postgres => {
+                // A service role that does not own the schema (so it cannot
+                // undo the audit log's protection, docs/operations.md)
+                // cannot create sqlx's bookkeeping table either: when every
+                // migration is in place already, there is nothing to run.
+                if self.has_applied(&POSTGRES_MIGRATIONS).await {
+                    return Ok(());
+                }
+                POSTGRES_MIGRATIONS.run(&self.pool).await
+            }
         }
+    }
+
+    /// Whether every migration of `migrator` is applied here, unchanged.
+    async fn has_applied(&self, migrator: &sqlx::migrate::Migrator) -> bool {
+        let applied: Result<Vec<(i64, Vec<u8>)>, sqlx::Error> =
+            sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_all(&self.pool)
+                .await;
+        let Ok(applied) = applied else {
+            return false;
+        };
+        migrator.iter().all(|migration| {
+            applied.iter().any(|(version, checksum)| {
+                *version == migration.version && checksum.as_slice() == &*migration.checksum
+            })
+        })
     }
 
     /// Starts a transaction that takes the write lock at once on SQLite, so two

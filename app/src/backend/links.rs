@@ -13,6 +13,8 @@ pub enum LinkPurpose {
     Welcome,
     SetPassword,
     EmailChange,
+    /// Sent to the old address on an email change: keeps it.
+    EmailChangeUndo,
 }
 
 impl LinkPurpose {
@@ -23,6 +25,7 @@ impl LinkPurpose {
             LinkPurpose::Welcome => "welcome",
             LinkPurpose::SetPassword => "set_password",
             LinkPurpose::EmailChange => "email_change",
+            LinkPurpose::EmailChangeUndo => "email_change_undo",
         }
     }
 
@@ -33,6 +36,7 @@ impl LinkPurpose {
             LinkPurpose::Welcome,
             LinkPurpose::SetPassword,
             LinkPurpose::EmailChange,
+            LinkPurpose::EmailChangeUndo,
         ]
         .into_iter()
         .find(|p| p.as_str() == text)

@@ -30,14 +30,21 @@ pub async fn send_link(
         purpose,
         None,
         None,
+        None,
         by,
         client_address,
     )
     .await
 }
 
-/// As `send_link`, to a new address the person wants to use (email change).
-pub async fn send_email_change_link(
+/// How long the old address may undo an email change: longer than the
+/// change takes, since people read mail late.
+const UNDO_LIFETIME_SECONDS: i64 = 7 * 24 * 3600;
+
+/// An email change: a link confirming the new address, sent there, and a
+/// notice to the current address with a link that undoes the change.
+/// Returns when the confirmation link expires.
+pub async fn send_email_change_links(
     conn: &mut sqlx::AnyConnection,
     state: &AppState,
     now: UnixTime,
@@ -45,6 +52,20 @@ pub async fn send_email_change_link(
     new_email: &Email,
     client_address: &str,
 ) -> Result<UnixTime, AppError> {
+    let current = Email::parse(&account.email)?;
+    send_link_to(
+        conn,
+        state,
+        now,
+        account,
+        LinkPurpose::EmailChangeUndo,
+        Some(&current),
+        Some(new_email),
+        None,
+        ActedBy::user(account.id),
+        client_address,
+    )
+    .await?;
     send_link_to(
         conn,
         state,
@@ -53,27 +74,35 @@ pub async fn send_email_change_link(
         LinkPurpose::EmailChange,
         Some(new_email),
         None,
+        None,
         ActedBy::user(account.id),
         client_address,
     )
     .await
 }
 
+/// Issues a link and queues its email to `to` (the account's address when
+/// `None`). The link's `new_email` is `to` for the email-change purposes: the
+/// address to confirm, or (undo) the one to keep; `moving_to` is named in
+/// the notice to the old address.
 async fn send_link_to(
     conn: &mut sqlx::AnyConnection,
     state: &AppState,
     now: UnixTime,
     account: &Account,
     purpose: LinkPurpose,
-    new_email: Option<&Email>,
+    to: Option<&Email>,
+    moving_to: Option<&Email>,
     lifetime_override_seconds: Option<i64>,
     by: ActedBy,
     client_address: &str,
 ) -> Result<UnixTime, AppError> {
+    let new_email = to;
     let (default_lifetime_seconds, path) = match purpose {
         LinkPurpose::Welcome => (account.welcome_link_hours * 3600, "activate"),
         LinkPurpose::SetPassword => (account.password_link_minutes * 60, "set-password"),
         LinkPurpose::EmailChange => (account.password_link_minutes * 60, "confirm-email"),
+        LinkPurpose::EmailChangeUndo => (UNDO_LIFETIME_SECONDS, "undo-email-change"),
         LinkPurpose::PlatformSetup | LinkPurpose::OrganisationSetup => {
             return Err(super::db::internal("setup links are not emailed"));
         }
@@ -99,10 +128,12 @@ async fn send_link_to(
         person_name: &person_name,
         link: &link,
         expires_at,
+        new_address: moving_to.map(|e| e.as_ref()),
     };
     let content = match purpose {
         LinkPurpose::Welcome => templates::welcome(&facts),
         LinkPurpose::SetPassword => templates::set_password(&facts),
+        LinkPurpose::EmailChangeUndo => templates::email_change_undo(&facts),
         _ => templates::email_change(&facts),
     }
     .map_err(super::db::internal)?;
@@ -149,7 +180,8 @@ pub struct PasswordLink {
     pub is_welcome: bool,
 }
 
-const PASSWORD_PURPOSES: [LinkPurpose; 2] = [LinkPurpose::Welcome, LinkPurpose::SetPassword];
+pub(super) const PASSWORD_PURPOSES: [LinkPurpose; 2] =
+    [LinkPurpose::Welcome, LinkPurpose::SetPassword];
 
 /// The live welcome or set-password link for `token`, for a usable account.
 pub async fn password_link(state: &AppState, token: &str) -> Result<PasswordLink, AppError> {
@@ -327,6 +359,7 @@ async fn request_password_reset(
             now,
             &account,
             purpose,
+            None,
             None,
             Some(account.password_link_minutes * 60),
             ActedBy::NOBODY,

@@ -41,6 +41,7 @@ pub async fn load(state: &AppState, me: &SignedIn) -> Result<MyProfile, AppError
         initials: account.initials,
         organisation_name: account.organisation_name,
         pending_email: pending_email.and_then(|(e,)| e),
+        two_factor_enrolled: super::two_factor::is_enrolled(&state.db.pool, me.user_id).await?,
         sessions: sessions
             .into_iter()
             .map(|(id, started, last_seen, address, agent)| MySession {
@@ -122,12 +123,17 @@ pub async fn update_names(
     Ok(())
 }
 
-/// Sends a confirmation link to the new address; the change happens when
-/// that link is used.
+/// Sends a confirmation link to the new address (the change happens when
+/// that link is used) and tells the current address, with a link that
+/// undoes it. The person confirms with their password, and a current code
+/// once they have enrolled: a session left open somewhere must not be
+/// enough to take the account over by its address.
 pub async fn request_email_change(
     state: &AppState,
     me: &SignedIn,
     email: &str,
+    password: &str,
+    code: &str,
     client: &ClientInfo,
 ) -> Result<UnixTime, AppError> {
     let email = Email::parse(email)?;
@@ -153,12 +159,29 @@ pub async fn request_email_change(
     let account = users::find(&state.db, me.user_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
-    let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    let expires =
-        onboarding::send_email_change_link(&mut tx, state, now, &account, &email, &client.address)
-            .await?;
+    let mut tx = super::two_factor::begin_confirmed_change(
+        state,
+        me,
+        &super::two_factor::Confirmation {
+            password,
+            password_field: "current_password",
+            code,
+            during: Confirming::EmailChange,
+        },
+        client,
+    )
+    .await?;
+    let expires = onboarding::send_email_change_links(
+        &mut tx,
+        state,
+        state.now(),
+        &account,
+        &email,
+        &client.address,
+    )
+    .await?;
     tx.commit().await?;
+    super::two_factor::forget_wrong_codes(state, me.user_id).await?;
     Ok(expires)
 }
 
@@ -175,10 +198,36 @@ pub async fn email_change_link(state: &AppState, token: &str) -> Result<String, 
     link.new_email.ok_or(AppError::LinkExpired)
 }
 
-/// Uses a confirmation link: the account's address becomes the new one.
+/// Ends every session of `user_id` but `keep` (the browser using the link,
+/// when it is signed in as them) and revokes their password links: whoever
+/// changed or restored the address, nobody else goes on with the old state.
+async fn close_everything_else(
+    conn: &mut sqlx::AnyConnection,
+    now: UnixTime,
+    user_id: i64,
+    keep: Option<i64>,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = $2
+         WHERE user_id = $3 AND ended_at IS NULL AND id <> $4",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(user_id)
+    .bind(keep.unwrap_or(-1))
+    .execute(&mut *conn)
+    .await?;
+    links::revoke_for_user(conn, now, user_id, &onboarding::PASSWORD_PURPOSES).await
+}
+
+/// Uses a confirmation link: the account's address becomes the new one;
+/// password links sent to the old one stop working and every other
+/// session ends. `current_session` is the browser's own, if any.
 pub async fn confirm_email_change(
     state: &AppState,
     token: &str,
+    current_session: Option<&SignedIn>,
     client_address: &str,
 ) -> Result<(), AppError> {
     let now = state.now();
@@ -193,11 +242,15 @@ pub async fn confirm_email_change(
         .filter(|a| a.state == "active")
         .ok_or(AppError::LinkExpired)?;
     let email = Email::parse(&new_email)?;
+    let keep = current_session
+        .filter(|s| s.user_id == user_id)
+        .map(|s| s.session_id);
     let mut tx = state.db.begin_write().await?;
     if !links::consume(&mut tx, now, link.id).await? {
         return Err(AppError::LinkExpired);
     }
     users::update_email(&mut tx, now, user_id, &email).await?;
+    close_everything_else(&mut tx, now, user_id, keep, "email_changed").await?;
     audit::record(
         &mut *tx,
         now,
@@ -215,11 +268,104 @@ pub async fn confirm_email_change(
     Ok(())
 }
 
+/// What an undo link will do: keep `keep` (the address it was sent to)
+/// instead of `moving_to` (opening it changes nothing).
+pub async fn email_change_undo_link(
+    state: &AppState,
+    token: &str,
+) -> Result<(String, String), AppError> {
+    let link = links::find_live(
+        &state.db.pool,
+        state.now(),
+        token,
+        &[LinkPurpose::EmailChangeUndo],
+    )
+    .await?
+    .ok_or(AppError::LinkExpired)?;
+    let (Some(user_id), Some(keep)) = (link.user_id, link.new_email) else {
+        return Err(AppError::LinkExpired);
+    };
+    // The confirmation link was issued with it, at the same moment.
+    let pending: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT new_email FROM one_time_links
+         WHERE user_id = $1 AND purpose = 'email_change'
+           AND created_at = (SELECT created_at FROM one_time_links WHERE id = $2)
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(link.id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let moving_to = pending.and_then(|(to,)| to).unwrap_or_default();
+    Ok((keep, moving_to))
+}
+
+/// Uses an undo link from the old address: the change is cancelled (its
+/// confirmation link revoked) or, when already made, reversed; every
+/// session ends and password links stop working, since whoever asked for
+/// the change may hold both.
+pub async fn undo_email_change(
+    state: &AppState,
+    token: &str,
+    client_address: &str,
+) -> Result<(), AppError> {
+    let now = state.now();
+    let link = links::find_live(&state.db.pool, now, token, &[LinkPurpose::EmailChangeUndo])
+        .await?
+        .ok_or(AppError::LinkExpired)?;
+    let (Some(user_id), Some(keep)) = (link.user_id, link.new_email) else {
+        return Err(AppError::LinkExpired);
+    };
+    let account = users::find(&state.db, user_id)
+        .await?
+        .filter(|a| a.state != "deactivated")
+        .ok_or(AppError::LinkExpired)?;
+    let keep = Email::parse(&keep)?;
+    let mut tx = state.db.begin_write().await?;
+    if !links::consume(&mut tx, now, link.id).await? {
+        return Err(AppError::LinkExpired);
+    }
+    links::revoke_for_user(&mut tx, now, user_id, &[LinkPurpose::EmailChange]).await?;
+    let restored =
+        Email::parse(&account.email).map_or(true, |e| e.normalized() != keep.normalized());
+    if restored {
+        users::update_email(&mut tx, now, user_id, &keep)
+            .await
+            .map_err(|error| match error {
+                AppError::Validation(_) => AppError::Conflict(
+                    "Another account of the organisation now uses this address: ask your administrator".into(),
+                ),
+                other => other,
+            })?;
+    }
+    close_everything_else(&mut tx, now, user_id, None, "email_change_undone").await?;
+    audit::record(
+        &mut *tx,
+        now,
+        Entry {
+            action: Action::EmailChangeUndone,
+            organisation_id: Some(account.organisation_id),
+            by: ActedBy::user(user_id),
+            target_user_id: Some(user_id),
+            detail: if restored {
+                "address=restored".into()
+            } else {
+                "address=kept".into()
+            },
+            client_address,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Where a current password is asked for again on My profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Confirming {
     PasswordChange,
     TwoFactorChange,
+    EmailChange,
 }
 
 impl Confirming {
@@ -227,6 +373,7 @@ impl Confirming {
         match self {
             Confirming::PasswordChange => "change_password",
             Confirming::TwoFactorChange => "change_two_factor",
+            Confirming::EmailChange => "change_email",
         }
     }
 }

@@ -99,26 +99,30 @@ mod tests {
     }
 
     // 256 cases each by default; `PROPTEST_CASES` sets more (docs/security.md).
-    proptest! {
-        /// Whatever arrives, the answer is a path of our own origin.
-        #[test]
-        fn every_answer_stays_on_the_origin(next in any::<String>()) {
-            let path = local_next(&public_url(), Some(&next));
-            prop_assert!(path.starts_with('/') && !path.starts_with("//"), "{path}");
-            let resolved = public_url().join(&path).expect("joins");
-            prop_assert_eq!(resolved.origin(), public_url().origin());
-        }
+    mod properties {
+        use super::*;
 
-        #[test]
-        fn paths_built_from_safe_characters_are_kept(
-            segments in proptest::collection::vec("[a-z0-9_-]{1,12}", 1..5),
-            query in proptest::option::of("[a-z]{1,8}=[a-z0-9]{0,8}"),
-        ) {
-            let mut next = format!("/{}", segments.join("/"));
-            if let Some(query) = query {
-                next = format!("{next}?{query}");
+        proptest! {
+            /// Whatever arrives, the answer is a path of our own origin.
+            #[test]
+            fn every_answer_stays_on_the_origin(next in any::<String>()) {
+                let path = local_next(&public_url(), Some(&next));
+                prop_assert!(path.starts_with('/') && !path.starts_with("//"), "{path}");
+                let resolved = public_url().join(&path).expect("joins");
+                prop_assert_eq!(resolved.origin(), public_url().origin());
             }
-            prop_assert_eq!(local_next(&public_url(), Some(&next)), next);
+
+            #[test]
+            fn paths_built_from_safe_characters_are_kept(
+                segments in proptest::collection::vec("[a-z0-9_-]{1,12}", 1..5),
+                query in proptest::option::of("[a-z]{1,8}=[a-z0-9]{0,8}"),
+            ) {
+                let mut next = format!("/{}", segments.join("/"));
+                if let Some(query) = query {
+                    next = format!("{next}?{query}");
+                }
+                prop_assert_eq!(local_next(&public_url(), Some(&next)), next);
+            }
         }
     }
 }

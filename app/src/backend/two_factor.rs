@@ -14,6 +14,7 @@ use super::audit::{self, ActedBy, Action, Entry};
 use super::clock::{UnixTime, format_utc};
 use super::config::CheckedSettings;
 use super::db::internal;
+use super::profile::Confirming;
 use super::sessions::{self, ClientInfo, NewSession, SignedIn, Stage};
 use super::state::AppState;
 use super::throttle::{self, Counter};
@@ -222,16 +223,29 @@ fn new_recovery_codes() -> Vec<String> {
         .collect()
 }
 
-fn recovery_code_hash(code: &str) -> String {
-    match classify(code) {
-        Typed::RecoveryCode(compact) => tokens::hash(&compact),
-        _ => tokens::hash(code),
-    }
+/// What is stored for a recovery code of `user_id`: a keyed hash under the
+/// server key, so a copy of the database alone cannot test guesses (the
+/// codes hold 50 bits: bare hashes would fall to a search).
+fn recovery_code_hash(
+    settings: &CheckedSettings,
+    user_id: i64,
+    compact: &str,
+) -> Result<String, AppError> {
+    tokens::keyed_hash(settings, "recovery-code", &format!("{user_id}:{compact}"))
 }
 
 /// Whether `user_id` holds any permission that requires two-factor
 /// authentication (read from the database now).
 pub async fn required_for(pool: &sqlx::AnyPool, user_id: i64) -> Result<bool, sqlx::Error> {
+    // A platform administrator can add organisations and act in each.
+    let platform: Option<(i64,)> =
+        sqlx::query_as("SELECT is_platform_admin FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?;
+    if platform.is_some_and(|(flag,)| flag == 1) {
+        return Ok(true);
+    }
     Ok(super::access::permissions_of(pool, user_id)
         .await?
         .iter()
@@ -300,12 +314,16 @@ pub async fn use_code(
             })
         }
         Typed::RecoveryCode(code) => {
+            // Codes made before migration 0011 keep their bare SHA-256
+            // until they are used or replaced.
             let used = sqlx::query(
                 "UPDATE recovery_codes SET used_at = $1
-                 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+                 WHERE user_id = $2 AND used_at IS NULL
+                   AND ((keyed = 1 AND code_hash = $3) OR (keyed = 0 AND code_hash = $4))",
             )
             .bind(now)
             .bind(user_id)
+            .bind(recovery_code_hash(settings, user_id, &code)?)
             .bind(tokens::hash(&code))
             .execute(&mut *conn)
             .await?;
@@ -569,7 +587,7 @@ pub async fn confirm_enrolment(
     if confirmed.rows_affected() != 1 {
         return Err(start_again());
     }
-    replace_recovery_codes(&mut tx, now, me.user_id, &codes).await?;
+    replace_recovery_codes(&mut tx, &state.settings, now, me.user_id, &codes).await?;
     if !sessions::end_once(&mut *tx, now, me.session_id, "two_factor_enrolled").await? {
         return Err(AppError::Unauthorized);
     }
@@ -608,20 +626,24 @@ fn start_again() -> AppError {
 
 async fn replace_recovery_codes(
     conn: &mut sqlx::AnyConnection,
+    settings: &CheckedSettings,
     now: UnixTime,
     user_id: i64,
     codes: &[String],
-) -> Result<(), sqlx::Error> {
+) -> Result<(), AppError> {
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
     for code in codes {
+        let Typed::RecoveryCode(compact) = classify(code) else {
+            return Err(internal("a new recovery code does not read as one"));
+        };
         sqlx::query(
-            "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)",
+            "INSERT INTO recovery_codes (user_id, code_hash, keyed, created_at) VALUES ($1, $2, 1, $3)",
         )
         .bind(user_id)
-        .bind(recovery_code_hash(code))
+        .bind(recovery_code_hash(settings, user_id, &compact)?)
         .bind(now)
         .execute(&mut *conn)
         .await?;
@@ -670,6 +692,77 @@ pub async fn state_of(state: &AppState, user_id: i64) -> Result<TwoFactorState, 
     })
 }
 
+/// What a signed-in person types to confirm a change on *My profile*.
+pub struct Confirmation<'a> {
+    pub password: &'a str,
+    /// The form field the password was typed in, for its error.
+    pub password_field: &'a str,
+    /// A current code or a recovery code; checked once they have enrolled
+    /// (always, for a change to two-factor authentication itself).
+    pub code: &'a str,
+    pub during: Confirming,
+}
+
+/// Confirms it is the person (their password, then a current code once
+/// they have enrolled, both throttled and audited) and starts the write of
+/// their change, in which the code is used up: the caller makes the change
+/// and commits, then calls `forget_wrong_codes`.
+pub async fn begin_confirmed_change(
+    state: &AppState,
+    me: &SignedIn,
+    confirmation: &Confirmation<'_>,
+    client: &ClientInfo,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, AppError> {
+    super::profile::confirm_password(
+        state,
+        me,
+        confirmation.password,
+        confirmation.password_field,
+        confirmation.during,
+        client,
+    )
+    .await?;
+    let needs_code = confirmation.during == Confirming::TwoFactorChange
+        || is_enrolled(&state.db.pool, me.user_id).await?;
+    if needs_code {
+        if confirmation.code.trim().is_empty() {
+            return Err(AppError::field(
+                "code",
+                "Enter the code from your authenticator app, or a recovery code",
+            ));
+        }
+        admit_code(state, me.user_id, client, CodeUse::ConfirmIdentity).await?;
+    }
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    if !needs_code {
+        return Ok(tx);
+    }
+    let factor = match use_code(&mut tx, &state.settings, me.user_id, confirmation.code, now)
+        .await?
+    {
+        CodeCheck::Accepted(factor) => factor,
+        CodeCheck::Refused(reason) => {
+            tx.rollback().await?;
+            return Err(refused(state, me.user_id, client, CodeUse::ConfirmIdentity, reason).await);
+        }
+    };
+    if factor == Factor::RecoveryCode {
+        let left = recovery_codes_left(&mut *tx, me.user_id).await?;
+        audit::record_by(
+            &mut tx,
+            now,
+            me,
+            me.user_id,
+            Action::RecoveryCodeUsed,
+            format!("during=confirm_identity left={left}"),
+            &client.address,
+        )
+        .await?;
+    }
+    Ok(tx)
+}
+
 /// What an enrolled person changes on *My profile*, after confirming it is them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
@@ -690,38 +783,19 @@ pub async fn change(
     change: Change,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
-    super::profile::confirm_password(
+    let mut tx = begin_confirmed_change(
         state,
         me,
-        password,
-        "password",
-        super::profile::Confirming::TwoFactorChange,
+        &Confirmation {
+            password,
+            password_field: "password",
+            code,
+            during: Confirming::TwoFactorChange,
+        },
         client,
     )
     .await?;
-    admit_code(state, me.user_id, client, CodeUse::ConfirmIdentity).await?;
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    let factor = match use_code(&mut tx, &state.settings, me.user_id, code, now).await? {
-        CodeCheck::Accepted(factor) => factor,
-        CodeCheck::Refused(reason) => {
-            tx.rollback().await?;
-            return Err(refused(state, me.user_id, client, CodeUse::ConfirmIdentity, reason).await);
-        }
-    };
-    if factor == Factor::RecoveryCode {
-        let left = recovery_codes_left(&mut *tx, me.user_id).await?;
-        audit::record_by(
-            &mut tx,
-            now,
-            me,
-            me.user_id,
-            Action::RecoveryCodeUsed,
-            format!("during=confirm_identity left={left}"),
-            &client.address,
-        )
-        .await?;
-    }
     match change {
         Change::NewDevice => {
             let sealed = seal(&state.settings, Sealed::Secret, me.user_id, &fresh_secret())?;
@@ -737,7 +811,7 @@ pub async fn change(
         }
         Change::NewRecoveryCodes => {
             let codes = new_recovery_codes();
-            replace_recovery_codes(&mut tx, now, me.user_id, &codes).await?;
+            replace_recovery_codes(&mut tx, &state.settings, now, me.user_id, &codes).await?;
             let sealed = seal(
                 &state.settings,
                 Sealed::RecoveryCodes,
@@ -918,6 +992,30 @@ mod tests {
         assert_eq!(matching_step(secret, "287082", 90).expect("checked"), None);
     }
 
+    fn compact_of(code: &str) -> Option<String> {
+        match classify(code) {
+            Typed::RecoveryCode(compact) => Some(compact),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn recovery_codes_are_stored_as_keyed_hashes_bound_to_their_account() {
+        let settings = settings();
+        let hash = recovery_code_hash(&settings, 7, "abcdefghjk").expect("hash");
+        assert_ne!(hash, tokens::hash("abcdefghjk"), "not the bare SHA-256");
+        assert_ne!(
+            hash,
+            recovery_code_hash(&settings, 8, "abcdefghjk").expect("hash"),
+            "another account"
+        );
+        assert_ne!(
+            hash,
+            recovery_code_hash(&self::settings(), 7, "abcdefghjk").expect("hash"),
+            "another server key"
+        );
+    }
+
     #[test]
     fn recovery_codes_are_ten_unambiguous_and_typed_any_way() {
         let codes = new_recovery_codes();
@@ -926,7 +1024,7 @@ mod tests {
             assert_eq!(code.len(), 11);
             assert!(matches!(classify(code), Typed::RecoveryCode(_)));
             let typed = format!(" {} ", code.replace('-', "").to_uppercase());
-            assert_eq!(recovery_code_hash(&typed), recovery_code_hash(code));
+            assert_eq!(compact_of(&typed), compact_of(code));
         }
         assert!(matches!(classify("123 456"), Typed::Totp(_)));
         assert!(matches!(classify("12345"), Typed::Neither));

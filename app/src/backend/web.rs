@@ -9,13 +9,17 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 
+/// The built browser files, the same for everyone.
+fn is_static_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg"
+}
+
 /// Resolves the client and the session once per request and stores both in
 /// the request's extensions, where server functions and handlers read them.
 pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let client = client_info(&state, &request);
     // Static files need no session; skip the database for them.
-    let is_asset =
-        request.uri().path().starts_with("/pkg/") || request.uri().path() == "/favicon.svg";
+    let is_asset = is_static_asset(request.uri().path());
     let token = request
         .headers()
         .get_all(header::COOKIE)
@@ -113,6 +117,15 @@ fn forwarded_client(headers: &HeaderMap, proxies: usize) -> Option<std::net::IpA
     bare.parse().ok()
 }
 
+/// Names the route a request matched (`/setup/{token}`, not the path
+/// holding the token) in its request span, for every log line under it.
+pub async fn record_route(request: Request, next: Next) -> Response {
+    if let Some(route) = request.extensions().get::<axum::extract::MatchedPath>() {
+        tracing::Span::current().record("route", route.as_str());
+    }
+    next.run(request).await
+}
+
 /// Refuses state-changing requests that a browser marks as cross-site, or
 /// whose `Origin` is not Gatehouse's public origin. Requests without either
 /// header (API clients with bearer tokens, curl) carry no ambient cookie
@@ -125,7 +138,7 @@ pub async fn refuse_cross_site(
     if !is_safe_method(request.method())
         && is_cross_site(request.headers(), &state.settings.public_origin())
     {
-        tracing::warn!(method = %request.method(), path = %request.uri().path(), "refused a cross-site request");
+        tracing::warn!(method = %request.method(), "refused a cross-site request");
         return (StatusCode::FORBIDDEN, "Cross-site requests are not allowed").into_response();
     }
     next.run(request).await
@@ -152,8 +165,15 @@ pub async fn security_headers(
     request: Request,
     next: Next,
 ) -> Response {
+    let is_asset = is_static_asset(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    // Pages and answers may show a person's data or a secret (a new token,
+    // recovery codes, a link's form): no cache, shared or the browser's
+    // own, keeps them.
+    if !is_asset && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     let defaults: [(&str, &str); 5] = [
         (
             "content-security-policy",

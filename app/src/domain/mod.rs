@@ -55,6 +55,8 @@ mod names;
 mod organisation;
 mod password;
 mod permissions;
+#[cfg(test)]
+mod properties;
 mod username;
 
 pub use access_names::{AccessDescription, ProfileName, RoleName, TokenName};

@@ -16,7 +16,7 @@ use pages::home::HomePage;
 use pages::not_found::NotFoundPage;
 use pages::organisations::{OrganisationSettingsPage, OrganisationsPage};
 use pages::password_link::{ForgottenPasswordPage, PasswordLinkPage};
-use pages::profile::{ConfirmEmailPage, ProfilePage};
+use pages::profile::{ConfirmEmailPage, ProfilePage, UndoEmailChangePage};
 use pages::roles::{AccessProfilePage, ProfilesPage, RolePage, RolesPage};
 use pages::setup::SetupPage;
 use pages::sign_in::{SignInCodePage, SignInPage};
@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/set-password/:token") view=PasswordLinkPage ssr=SsrMode::Async/>
                 <Route path=path!("/forgotten-password") view=ForgottenPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/confirm-email/:token") view=ConfirmEmailPage ssr=SsrMode::Async/>
+                <Route path=path!("/undo-email-change/:token") view=UndoEmailChangePage ssr=SsrMode::Async/>
                 <Route path=path!("/api/docs") view=ApiDocsPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>

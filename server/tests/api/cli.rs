@@ -206,3 +206,139 @@ fn the_first_start_prints_a_one_time_setup_link_and_serves() {
         "the SQLite file is created in the data directory"
     );
 }
+
+/// The `Authorization`-free form post a browser's wasm makes.
+fn post_form(client: &reqwest::blocking::Client, url: &str, form: &[(&str, &str)]) -> u16 {
+    client
+        .post(url)
+        .form(form)
+        .send()
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+#[test]
+fn link_tokens_never_reach_the_log_even_at_debug_level() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut child = gatehouse(dir.path())
+        .env("GATEHOUSE_BIND_ADDRESS", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_PUBLIC_URL", &base)
+        .env("RUST_LOG", "debug")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("start");
+    let stdout = child.stdout.take().expect("stdout");
+    let prefix = format!("{base}/setup/");
+    let setup_token = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| line.trim().strip_prefix(&prefix).map(str::to_owned))
+        .expect("the setup link");
+    let client = reqwest::blocking::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client.get(format!("{base}/ready")).send().is_err() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // The setup link: its page, what it will do, and its form.
+    let page = client
+        .get(format!("{base}/setup/{setup_token}"))
+        .header("accept", "text/html")
+        .send()
+        .expect("page");
+    assert_eq!(page.status().as_u16(), 200);
+    let mut form = vec![("token", setup_token.as_str())];
+    form.extend([
+        ("organisation_name", "Riverside College"),
+        ("first_name", "Siân"),
+        ("last_name", "O’Brien"),
+        ("email", "sian@riverside.example"),
+        ("generate_username", "on"),
+        ("username", ""),
+        ("initials", "SO"),
+        ("password", "correct horse battery staple 42"),
+    ]);
+    assert_eq!(
+        post_form(&client, &format!("{base}/fn/complete_setup"), &form),
+        200
+    );
+
+    // A set-password link from the forgotten-password form, delivered by
+    // the server's own mail worker as a file.
+    let asked = post_form(
+        &client,
+        &format!("{base}/fn/forgotten_password"),
+        &[("login", "sian@riverside.example")],
+    );
+    assert_eq!(asked, 200);
+    let mail_dir = dir.path().join("mail");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mail = loop {
+        let found = std::fs::read_dir(&mail_dir).ok().and_then(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "eml"))
+        });
+        if let Some(path) = found {
+            let raw = std::fs::read(path).expect("mail");
+            let message = mail_parser::MessageParser::default()
+                .parse(&raw)
+                .expect("a parseable message");
+            break message.body_text(0).expect("a text body").into_owned();
+        }
+        assert!(Instant::now() < deadline, "no mail written");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let link_prefix = format!("{base}/set-password/");
+    let password_token: String = mail
+        .split(&link_prefix)
+        .nth(1)
+        .expect("a set-password link")
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    assert_eq!(password_token.len(), 64);
+    let page = client
+        .get(format!("{base}/set-password/{password_token}"))
+        .header("accept", "text/html")
+        .send()
+        .expect("page");
+    assert_eq!(page.status().as_u16(), 200);
+    let chosen = post_form(
+        &client,
+        &format!("{base}/fn/choose_password"),
+        &[
+            ("token", password_token.as_str()),
+            ("password", "a different passphrase for 2027"),
+        ],
+    );
+    assert_eq!(chosen, 200);
+    // A used link, tried again, fails without naming itself either.
+    client
+        .get(format!("{base}/set-password/{password_token}"))
+        .header("accept", "text/html")
+        .send()
+        .expect("page");
+
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(&log_path).expect("log");
+    assert!(log.contains("/setup/{token}"), "spans name the route: {log}");
+    for token in [&setup_token, &password_token] {
+        assert!(!log.contains(token.as_str()), "a link token in the log");
+        assert!(
+            !log.contains(&token[..16]),
+            "part of a link token in the log"
+        );
+    }
+}

@@ -642,7 +642,7 @@ impl TestApp {
     /// The link in the last email delivered to `address`.
     pub async fn link_in_last_email(&self, address: &str) -> String {
         let (_, text) = self.last_email_to(address).await;
-        app::backend::mail::transport::first_link(&text)
+        first_link(&text)
             .unwrap_or_else(|| panic!("no link in the email to {address}: {text}"))
             .to_owned()
     }
@@ -1008,4 +1008,17 @@ pub async fn api_problem(response: Response, status: StatusCode) -> Value {
 /// The fields a problem's `errors` name.
 pub fn problem_fields(problem: &Value) -> Vec<String> {
     fields_named(&problem["errors"])
+}
+
+/// The first `http://` or `https://` address in a text.
+pub fn first_link(text: &str) -> Option<&str> {
+    let start = [text.find("https://"), text.find("http://")]
+        .into_iter()
+        .flatten()
+        .min()?;
+    let rest = &text[start..];
+    let end = rest
+        .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+        .unwrap_or(rest.len());
+    Some(&rest[..end])
 }

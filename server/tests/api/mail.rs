@@ -140,6 +140,7 @@ fn welcome() -> mail::MailContent {
         person_name: "Siân O’Brien",
         link: LINK,
         expires_at: START + 72 * 3600,
+        new_address: None,
     })
     .expect("welcome email")
 }

@@ -19,6 +19,7 @@ mod rest;
 mod roles;
 mod schemathesis;
 mod search;
+mod secrets;
 mod security;
 mod sessions;
 mod setup;

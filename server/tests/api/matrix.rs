@@ -127,6 +127,18 @@ fn rows() -> Vec<Row> {
             |_| vec![("token", s("unknown"))],
             false,
         ),
+        row(
+            "email_change_undo_link",
+            Public,
+            |_| vec![("token", s("unknown"))],
+            false,
+        ),
+        row(
+            "undo_email_change",
+            Public,
+            |_| vec![("token", s("unknown"))],
+            false,
+        ),
         // Between the password and the second factor.
         row(
             "sign_in_code",
@@ -158,7 +170,12 @@ fn rows() -> Vec<Row> {
         row(
             "change_my_email",
             SignedIn,
-            |_| vec![("email", s("sian@elsewhere.example"))],
+            |_| {
+                vec![
+                    ("email", s("sian@elsewhere.example")),
+                    ("current_password", s(PASSWORD)),
+                ]
+            },
             false,
         ),
         row(

@@ -210,3 +210,202 @@ both_backends!(
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
 );
+
+const ZOE_EMAIL: &str = "zoe@riverside.example";
+const ZOE_NEW: &str = "zoe.angstrom@elsewhere.example";
+
+/// Zoë, activated (no roles, so no second factor), signed in on the
+/// returned browser; her id.
+async fn zoe(app: &TestApp) -> (i64, reqwest::Client) {
+    app.set_up_first_administrator().await;
+    app.add_and_activate(&person_form("Zoë", "Ångström", ZOE_EMAIL, "ZA"))
+        .await
+}
+
+async fn change_email(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    password: &str,
+    code: &str,
+) -> reqwest::Response {
+    app.call_as(
+        browser,
+        "change_my_email",
+        &[
+            ("email", ZOE_NEW),
+            ("current_password", password),
+            ("code", code),
+        ],
+    )
+    .await
+}
+
+async fn email_of(app: &TestApp, user_id: i64) -> String {
+    let (email,): (String,) = sqlx::query_as("SELECT email FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("email");
+    email
+}
+
+both_backends!(
+    async fn changing_the_email_needs_the_password_and_a_code_once_enrolled(app: TestApp) {
+        app.set_up_first_administrator().await;
+        let sian = app.user_id("sian.obrien").await;
+        let request = |password: &'static str, code: String| {
+            let app = &app;
+            async move {
+                app.call(
+                    "change_my_email",
+                    &[
+                        ("email", "sian@elsewhere.example"),
+                        ("current_password", password),
+                        ("code", &code),
+                    ],
+                )
+                .await
+            }
+        };
+        let wrong_password = request("not my password", String::new()).await;
+        assert_eq!(
+            field_message(&error_of(wrong_password).await, "current_password").as_deref(),
+            Some("Your password is not right")
+        );
+        let no_code = request(PASSWORD, String::new()).await;
+        assert!(field_message(&error_of(no_code).await, "code").is_some());
+        let wrong_code = request(PASSWORD, "000000".into()).await;
+        assert!(field_message(&error_of(wrong_code).await, "code").is_some());
+        assert!(app.emails_to("sian@elsewhere.example").await.is_empty());
+
+        app.clock.advance(30);
+        let code = app.current_code(sian).await;
+        let accepted = request(PASSWORD, code).await;
+        assert_eq!(accepted.status(), StatusCode::OK);
+        let (subject, _) = app.last_email_to("sian@elsewhere.example").await;
+        assert!(
+            subject.starts_with("Confirm your new email address"),
+            "{subject}"
+        );
+        // The old address is told, and named the new one, with a way back.
+        let (subject, text) = app.last_email_to("sian.obrien@riverside.example").await;
+        assert!(subject.contains("is being changed"), "{subject}");
+        assert!(text.contains("sian@elsewhere.example"), "{text}");
+        assert!(
+            first_link(&text)
+                .expect("a link")
+                .contains("/undo-email-change/")
+        );
+        let audit = app.audit_actions().await;
+        assert!(audit.contains(&"current_password.failed".to_owned()));
+        assert!(audit.contains(&"two_factor.failed".to_owned()));
+    }
+);
+
+both_backends!(
+    async fn confirming_a_new_address_ends_other_sessions_and_password_links(app: TestApp) {
+        let (zoe, here) = zoe(&app).await;
+        let elsewhere = app.signed_in_browser("zoe.angstrom", PASSWORD).await;
+        // A set-password link waits in the old mailbox.
+        app.call_as(
+            &app.new_browser(),
+            "forgotten_password",
+            &[("login", ZOE_EMAIL)],
+        )
+        .await;
+        let password_token = app.token_in_last_email(ZOE_EMAIL).await;
+        assert_eq!(
+            change_email(&app, &here, PASSWORD, "").await.status(),
+            StatusCode::OK
+        );
+        let confirm = app.token_in_last_email(ZOE_NEW).await;
+        let confirmed = app
+            .call_as(&here, "confirm_email", &[("token", &confirm)])
+            .await;
+        assert_eq!(confirmed.status(), StatusCode::OK);
+        assert_eq!(email_of(&app, zoe).await, ZOE_NEW);
+        assert!(app.whoami_as(&here).await.is_some(), "this browser stays");
+        assert!(app.whoami_as(&elsewhere).await.is_none(), "others end");
+        let link = app
+            .call_as(
+                &app.new_browser(),
+                "password_link",
+                &[("token", &password_token)],
+            )
+            .await;
+        assert_eq!(
+            link.status(),
+            StatusCode::GONE,
+            "the old mailbox's link is dead"
+        );
+    }
+);
+
+both_backends!(
+    async fn the_old_address_undoes_a_change_before_or_after_it_is_made(app: TestApp) {
+        let (zoe, here) = zoe(&app).await;
+        // Before: the change is cancelled, its confirmation link dies.
+        assert_eq!(
+            change_email(&app, &here, PASSWORD, "").await.status(),
+            StatusCode::OK
+        );
+        let confirm = app.token_in_last_email(ZOE_NEW).await;
+        let undo = app.token_in_last_email(ZOE_EMAIL).await;
+        let page: serde_json::Value = app
+            .call_as(
+                &app.new_browser(),
+                "email_change_undo_link",
+                &[("token", &undo)],
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(page["keep"], ZOE_EMAIL);
+        assert_eq!(page["moving_to"], ZOE_NEW);
+        let undone = app
+            .call_as(&app.new_browser(), "undo_email_change", &[("token", &undo)])
+            .await;
+        assert_eq!(undone.status(), StatusCode::OK);
+        assert!(
+            app.whoami_as(&here).await.is_none(),
+            "signed out everywhere"
+        );
+        let late = app
+            .call_as(&app.new_browser(), "confirm_email", &[("token", &confirm)])
+            .await;
+        assert_eq!(late.status(), StatusCode::GONE);
+        assert_eq!(email_of(&app, zoe).await, ZOE_EMAIL);
+
+        // After: the address is put back.
+        let here = app.signed_in_browser("zoe.angstrom", PASSWORD).await;
+        assert_eq!(
+            change_email(&app, &here, PASSWORD, "").await.status(),
+            StatusCode::OK
+        );
+        let confirm = app.token_in_last_email(ZOE_NEW).await;
+        let undo = app.token_in_last_email(ZOE_EMAIL).await;
+        app.call_as(&here, "confirm_email", &[("token", &confirm)])
+            .await;
+        assert_eq!(email_of(&app, zoe).await, ZOE_NEW);
+        let undone = app
+            .call_as(&app.new_browser(), "undo_email_change", &[("token", &undo)])
+            .await;
+        assert_eq!(undone.status(), StatusCode::OK);
+        assert_eq!(email_of(&app, zoe).await, ZOE_EMAIL);
+        assert!(app.whoami_as(&here).await.is_none());
+        let (details,): (String,) = sqlx::query_as(
+            "SELECT detail FROM audit_log WHERE action = 'email_address.change_undone'
+             ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("audit");
+        assert_eq!(details, "address=restored");
+        // A used undo link works once.
+        let again = app
+            .call_as(&app.new_browser(), "undo_email_change", &[("token", &undo)])
+            .await;
+        assert_eq!(again.status(), StatusCode::GONE);
+    }
+);

@@ -32,7 +32,7 @@ const ACTING_ON_AN_ACCOUNT: [&str; 8] = [
 /// Server functions that do not act on another existing account: public
 /// steps, one's own account, reads, new accounts (which hold nothing), the
 /// definitions of roles and profiles (tested below), organisations.
-const NOT_ACTING_ON_AN_ACCOUNT: [&str; 43] = [
+const NOT_ACTING_ON_AN_ACCOUNT: [&str; 45] = [
     "whoami",
     "sign_in",
     "sign_out",
@@ -43,6 +43,8 @@ const NOT_ACTING_ON_AN_ACCOUNT: [&str; 43] = [
     "forgotten_password",
     "email_change_link",
     "confirm_email",
+    "email_change_undo_link",
+    "undo_email_change",
     "sign_in_code",
     "two_factor_enrolment",
     "confirm_two_factor",

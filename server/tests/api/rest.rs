@@ -226,7 +226,7 @@ both_backends!(
         let emails = app.emails_to(ZOE_EMAIL).await;
         assert_eq!(emails.len(), 1, "one welcome email");
         assert!(
-            app::backend::mail::transport::first_link(&emails[0].text).is_some(),
+            first_link(&emails[0].text).is_some(),
             "a link in {}",
             emails[0].text
         );

@@ -101,3 +101,70 @@ both_backends!(
         }
     }
 );
+
+/// docs/operations.md: the server runs as a role that does not own the
+/// schema; migrations are applied by the owner. That role can neither
+/// change nor remove audit entries, nor switch the triggers off, and the
+/// server still starts (checking, not running, the migrations).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_role_cannot_undo_the_audit_log() {
+    use sqlx::Connection;
+    let Some(app) = TestApp::spawn_postgres().await else {
+        return;
+    };
+    app.set_up_first_administrator().await;
+    let owner_url = app.state.settings.database_url.clone();
+    let role = format!(
+        "gatehouse_app_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    let pool = &app.state.db.pool;
+    for statement in [
+        format!("CREATE ROLE {role} LOGIN"),
+        format!("GRANT USAGE ON SCHEMA public TO {role}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
+        format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+        format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {role}"),
+    ] {
+        sqlx::query(&statement)
+            .execute(pool)
+            .await
+            .expect(&statement);
+    }
+    let service_url = owner_url.replacen("postgres@", &format!("{role}@"), 1);
+    assert_ne!(service_url, owner_url);
+
+    let db = app::backend::db::Db::connect(&service_url)
+        .await
+        .expect("the service role connects");
+    db.migrate().await.expect("nothing to run, and it says so");
+    let mut conn = sqlx::PgConnection::connect(&service_url)
+        .await
+        .expect("connect");
+    for attempt in [
+        "UPDATE audit_log SET detail = 'rewritten'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+        "DROP TRIGGER audit_log_no_change ON audit_log",
+    ] {
+        assert!(
+            sqlx::query(attempt).execute(&mut conn).await.is_err(),
+            "the service role could: {attempt}"
+        );
+    }
+    // What the server itself does still works: it signs people in.
+    let (before,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(&mut conn)
+        .await
+        .expect("read");
+    assert!(before > 0);
+    conn.close().await.expect("close");
+    db.pool.close().await;
+    for statement in [format!("DROP OWNED BY {role}"), format!("DROP ROLE {role}")] {
+        sqlx::query(&statement)
+            .execute(pool)
+            .await
+            .expect(&statement);
+    }
+}

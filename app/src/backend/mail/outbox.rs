@@ -151,15 +151,27 @@ pub(crate) async fn claim_due(
     Ok(claimed)
 }
 
+/// Marks a message sent and blanks its bodies: once delivered, the link it
+/// carried lives only in the recipient's mailbox, not in the database.
 pub(crate) async fn mark_sent(db: &Db, id: i64, now: UnixTime) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE email_outbox SET sent_at = $1, locked_until = NULL
+        "UPDATE email_outbox SET sent_at = $1, locked_until = NULL, body_text = '', body_html = ''
          WHERE id = $2 AND sent_at IS NULL",
     )
     .bind(now)
     .bind(id)
     .execute(&db.pool)
     .await?;
+    Ok(())
+}
+
+/// Housekeeping: forgets messages sent before `cutoff` (their bodies are
+/// blank already; the audit log keeps that each was sent).
+pub async fn forget_sent_before(db: &Db, cutoff: UnixTime) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM email_outbox WHERE sent_at IS NOT NULL AND sent_at < $1")
+        .bind(cutoff)
+        .execute(&db.pool)
+        .await?;
     Ok(())
 }
 

@@ -23,6 +23,8 @@ pub struct LinkEmail<'a> {
     pub link: &'a str,
     /// When the link stops working.
     pub expires_at: UnixTime,
+    /// The address the account is moving to (the notice to the old one).
+    pub new_address: Option<&'a str>,
 }
 
 /// What every template sees.
@@ -32,6 +34,7 @@ struct View<'a> {
     person_name: &'a str,
     link: &'a str,
     expires: String,
+    new_address: &'a str,
 }
 
 impl<'a> View<'a> {
@@ -42,6 +45,7 @@ impl<'a> View<'a> {
             person_name: facts.person_name,
             link: facts.link,
             expires: format_expiry(facts.expires_at),
+            new_address: facts.new_address.unwrap_or_default(),
         }
     }
 }
@@ -73,6 +77,10 @@ text_and_html!(
 text_and_html!(
     EmailChangeText = "mail/email_change.txt",
     EmailChangeHtml = "mail/email_change.html"
+);
+text_and_html!(
+    EmailChangeUndoText = "mail/email_change_undo.txt",
+    EmailChangeUndoHtml = "mail/email_change_undo.html"
 );
 
 /// To a new person: activate the account by choosing a password.
@@ -117,6 +125,23 @@ pub fn email_change(facts: &LinkEmail<'_>) -> Result<MailContent, askama::Error>
     })
 }
 
+/// To the old address: the account's address is changing, with a link
+/// that keeps it.
+pub fn email_change_undo(facts: &LinkEmail<'_>) -> Result<MailContent, askama::Error> {
+    let v = View::new(
+        facts,
+        format!(
+            "Your email address for {} is being changed",
+            facts.organisation_name
+        ),
+    );
+    Ok(MailContent {
+        text: EmailChangeUndoText { v: &v }.render()?,
+        html: EmailChangeUndoHtml { v: &v }.render()?,
+        subject: v.subject,
+    })
+}
+
 /// `26 November 2026 at 09:00 UTC`.
 pub fn format_expiry(at: UnixTime) -> String {
     use time::macros::format_description;
@@ -145,14 +170,16 @@ mod tests {
             person_name,
             link: LINK,
             expires_at: EXPIRES,
+            new_address: Some("sian@elsewhere.example"),
         }
     }
 
     type Render = fn(&LinkEmail<'_>) -> Result<MailContent, askama::Error>;
-    const KINDS: [(&str, Render); 3] = [
+    const KINDS: [(&str, Render); 4] = [
         ("welcome", welcome),
         ("set_password", set_password),
         ("email_change", email_change),
+        ("email_change_undo", email_change_undo),
     ];
 
     #[test]
@@ -189,6 +216,8 @@ mod tests {
         says(welcome, "Activate your account: choose a password");
         says(set_password, "Choose a new password");
         says(email_change, "Confirm your new email address");
+        says(email_change_undo, "sian@elsewhere.example");
+        says(email_change_undo, "keep this address");
     }
 
     #[test]

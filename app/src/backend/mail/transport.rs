@@ -1,6 +1,6 @@
 //! How a queued message leaves: over SMTP (lettre, pooled connections, TLS by
 //! rustls), or, with no SMTP server configured, as an `.eml` file under the
-//! data directory with its link in the log, so a first run needs no mail server.
+//! data directory (named in the log), so a first run needs no mail server.
 
 use super::outbox::QueuedEmail;
 use crate::backend::clock::UnixTime;
@@ -275,24 +275,10 @@ async fn write_file(
     }
     .await;
     written.map_err(|e| SendError::unavailable(format!("cannot write {}: {e}", path.display())))?;
+    // The file holds the link; the log names only the file, since logs
+    // travel further than the data directory.
     tracing::info!(outbox_id = queued.id, "mail written to {}", path.display());
-    if let Some(link) = first_link(&queued.body_text) {
-        tracing::info!(outbox_id = queued.id, "link in that mail: {link}");
-    }
     Ok(())
-}
-
-/// The first `http://` or `https://` address in a text.
-pub fn first_link(text: &str) -> Option<&str> {
-    let start = [text.find("https://"), text.find("http://")]
-        .into_iter()
-        .flatten()
-        .min()?;
-    let rest = &text[start..];
-    let end = rest
-        .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
-        .unwrap_or(rest.len());
-    Some(&rest[..end])
 }
 
 fn shorten(text: &str) -> String {
@@ -388,19 +374,6 @@ mod tests {
             .expect_err("refused");
         assert!(!error.server_unavailable);
         assert!(error.message.starts_with("recipient address refused"));
-    }
-
-    #[test]
-    fn the_first_link_of_a_text_is_found() {
-        assert_eq!(
-            first_link("Go to\nhttps://a.example/x?y=1\nthen http://b.example"),
-            Some("https://a.example/x?y=1")
-        );
-        assert_eq!(
-            first_link("see <http://a.example/p>"),
-            Some("http://a.example/p")
-        );
-        assert_eq!(first_link("no link here"), None);
     }
 
     #[test]

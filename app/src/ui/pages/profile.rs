@@ -3,10 +3,11 @@
 //! nothing to the browser bundle.
 
 use crate::api::profile::{
-    ChangeMyEmail, ChangeMyPassword, ConfirmEmail, EndMySession, UpdateMyDetails,
-    email_change_link, profile,
+    ChangeMyEmail, ChangeMyPassword, ConfirmEmail, EndMySession, UndoEmailChange, UpdateMyDetails,
+    email_change_link, email_change_undo_link, profile,
 };
 use crate::api::two_factor::{ChangeTwoFactor, TwoFactorState, my_two_factor};
+use crate::api::types::EmailChangeUndo;
 use crate::api::types::MyProfile;
 use crate::domain::password_rules_hint;
 use crate::error::AppError;
@@ -103,9 +104,15 @@ fn MyEmail(me: MyProfile) -> impl IntoView {
             {me.pending_email.clone().map(|pending| view! {
                 <p class="notice">{format!("Waiting for you to open the link we sent to {pending}.")}</p>
             })}
+            <p class="hint">"We send a link to the new address; the change happens when it is opened. Your current address is told, with a way to undo it."</p>
             <ActionForm action=action attr:novalidate=true>
                 <ErrorSummary error=Signal::stored(error.clone())/>
                 <PlainField label="New email address" name="email" input_type="email" error=error.clone() autocomplete="email"/>
+                <PlainField label="Current password" name="current_password" input_type="password" error=error.clone() autocomplete="current-password"/>
+                {me.two_factor_enrolled.then(|| view! {
+                    <PlainField label="Authentication code" name="code" error=error.clone() autocomplete="one-time-code"
+                        hint="The 6-digit code your authenticator app shows now, or one of your recovery codes."/>
+                })}
                 <button type="submit" class="button secondary">"Send a confirmation link"</button>
             </ActionForm>
         </section>
@@ -267,6 +274,42 @@ fn show_email_change(token: String, link: Result<String, AppError>) -> AnyView {
         Err(AppError::LinkExpired) => view! {
             <h1>"This link has expired or has already been used"</h1>
             <p>"Ask for a new link on " <a href="/profile">"My profile"</a> "."</p>
+        }
+        .into_any(),
+        Err(error) => view! { <p role="alert">{error.to_string()}</p> }.into_any(),
+    }
+}
+
+/// The page of the link sent to the old address on an email change:
+/// keeping the address is a POST.
+#[component]
+pub fn UndoEmailChangePage() -> impl IntoView {
+    view! {
+        <Title text="Keep your email address"/>
+        <LinkPage look_up=email_change_undo_link show=show_email_change_undo/>
+    }
+}
+
+fn show_email_change_undo(token: String, link: Result<EmailChangeUndo, AppError>) -> AnyView {
+    match link {
+        Ok(undo) => {
+            let action = ServerAction::<UndoEmailChange>::new();
+            let instead = (!undo.moving_to.is_empty())
+                .then(|| view! { " instead of " <strong>{undo.moving_to.clone()}</strong> });
+            view! {
+                <h1>"Keep your email address"</h1>
+                <p>"Keep " <strong>{undo.keep}</strong> {instead} " for your account?"</p>
+                <p>"This cancels the change, or puts this address back if it was made. It also signs your account out everywhere and stops any password link, in case someone else asked for the change."</p>
+                <ActionForm action=action>
+                    <input type="hidden" name="token" value=token/>
+                    <button type="submit" class="button primary">"Keep this address"</button>
+                </ActionForm>
+            }
+            .into_any()
+        }
+        Err(AppError::LinkExpired) => view! {
+            <h1>"This link has expired or has already been used"</h1>
+            <p>"If your address was changed without you, ask your administrator."</p>
         }
         .into_any(),
         Err(error) => view! { <p role="alert">{error.to_string()}</p> }.into_any(),

@@ -13,12 +13,18 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let next = use_query_map().with_untracked(|q| q.get("next").unwrap_or_default());
+    let notice = use_query_map().with_untracked(|q| {
+        (q.get("notice").as_deref() == Some("email_change_undone")).then_some(
+            "Your email address is kept and your account is signed out everywhere. Choose a new password with “Forgotten your password?” if someone else may know it.",
+        )
+    });
     let action = ServerAction::<SignIn>::new();
     let error = posted_error::<SignIn>();
     view! {
         <Title text="Sign in"/>
         <CardPage>
                 <h1>"Sign in"</h1>
+                {notice.map(|text| view! { <p class="notice" role="status">{text}</p> })}
                 <ActionForm action=action attr:novalidate=true>
                     <ErrorSummary error=Signal::stored(error.clone())/>
                     <PlainField label="Username or email" name="login" error=error.clone() autocomplete="username"/>

@@ -273,6 +273,16 @@ impl Settings {
     }
 }
 
+#[cfg(test)]
+impl CheckedSettings {
+    /// The defaults with a fresh random server key, for unit tests.
+    pub fn with_random_key() -> CheckedSettings {
+        let mut settings = Settings::default().check().expect("defaults");
+        settings.two_factor_key = Some(EncryptionKey::random());
+        settings
+    }
+}
+
 impl CheckedSettings {
     /// Cookies get the `__Host-` prefix and `Secure` only when served over HTTPS.
     pub fn is_https(&self) -> bool {

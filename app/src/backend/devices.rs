@@ -68,12 +68,9 @@ pub fn from_cookie_header(settings: &CheckedSettings, header: &str) -> Option<Kn
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::config::{EncryptionKey, Settings};
 
     fn settings() -> CheckedSettings {
-        let mut settings = Settings::default().check().expect("defaults");
-        settings.two_factor_key = Some(EncryptionKey::random());
-        settings
+        CheckedSettings::with_random_key()
     }
 
     fn value_of(set_cookie: &str) -> String {

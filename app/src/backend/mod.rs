@@ -17,6 +17,7 @@ pub mod onboarding;
 pub mod organisations;
 pub mod passwords;
 pub mod profile;
+pub mod reauthentication;
 pub mod redirect;
 pub mod roles;
 pub mod search;

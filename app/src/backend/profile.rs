@@ -5,9 +5,9 @@ use super::audit::{self, ActedBy, Action, Entry};
 use super::clock::{UnixTime, format_utc};
 use super::links::{self, LinkPurpose};
 use super::onboarding;
+use super::reauthentication::{self, Confirming};
 use super::sessions::{ClientInfo, SignedIn};
 use super::state::AppState;
-use super::throttle::{self, Counter};
 use super::users;
 use crate::api::types::{MyProfile, MySession};
 use crate::domain::{Email, FieldError, FirstName, Initials, LastName, Password, PasswordContext};
@@ -360,71 +360,6 @@ pub async fn undo_email_change(
     Ok(())
 }
 
-/// Where a current password is asked for again on My profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Confirming {
-    PasswordChange,
-    TwoFactorChange,
-    EmailChange,
-}
-
-impl Confirming {
-    fn as_str(self) -> &'static str {
-        match self {
-            Confirming::PasswordChange => "change_password",
-            Confirming::TwoFactorChange => "change_two_factor",
-            Confirming::EmailChange => "change_email",
-        }
-    }
-}
-
-/// Checks the password a signed-in person typed to confirm a change, as
-/// sign-in would: counted before it is judged (five tries in 15 minutes),
-/// every failure and refusal audited. A wrong one is a field error on
-/// `field`.
-pub async fn confirm_password(
-    state: &AppState,
-    me: &SignedIn,
-    password: &str,
-    field: &str,
-    during: Confirming,
-    client: &ClientInfo,
-) -> Result<(), AppError> {
-    let now = state.now();
-    let counter = [Counter::current_password(me.user_id)];
-    let record = |action: Action| {
-        audit::record(
-            &state.db.pool,
-            now,
-            Entry {
-                action,
-                organisation_id: Some(me.organisation_id),
-                by: ActedBy::user(me.user_id),
-                target_user_id: Some(me.user_id),
-                detail: format!("during={}", during.as_str()),
-                client_address: &client.address,
-            },
-        )
-    };
-    if let Err(wait) = throttle::admit(&state.db, &counter, now).await? {
-        record(Action::CurrentPasswordThrottled).await?;
-        return Err(AppError::RateLimited {
-            retry_after_minutes: wait.minutes(),
-        });
-    }
-    let (hash,): (Option<String>,) =
-        sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
-            .bind(me.user_id)
-            .fetch_one(&state.db.pool)
-            .await?;
-    if !state.hasher.verify(password, hash).await? {
-        record(Action::CurrentPasswordFailed).await?;
-        return Err(AppError::field(field, "Your password is not right"));
-    }
-    throttle::succeeded(&state.db, &counter).await?;
-    Ok(())
-}
-
 /// Changes the password after checking the current one; optionally ends
 /// every other session of the person.
 pub async fn change_password(
@@ -435,7 +370,7 @@ pub async fn change_password(
     end_other_sessions: bool,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
-    confirm_password(
+    reauthentication::confirm_password(
         state,
         me,
         current,

@@ -65,12 +65,9 @@ fn mac(settings: &CheckedSettings, purpose: &str, message: &str) -> Result<Hmac<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::config::{EncryptionKey, Settings};
 
     fn settings() -> CheckedSettings {
-        let mut settings = Settings::default().check().expect("defaults");
-        settings.two_factor_key = Some(EncryptionKey::random());
-        settings
+        CheckedSettings::with_random_key()
     }
 
     #[test]

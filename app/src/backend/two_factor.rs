@@ -14,7 +14,7 @@ use super::audit::{self, ActedBy, Action, Entry};
 use super::clock::{UnixTime, format_utc};
 use super::config::CheckedSettings;
 use super::db::internal;
-use super::profile::Confirming;
+use super::reauthentication::{self, Confirming};
 use super::sessions::{self, ClientInfo, NewSession, SignedIn, Stage};
 use super::state::AppState;
 use super::throttle::{self, Counter};
@@ -713,7 +713,7 @@ pub async fn begin_confirmed_change(
     confirmation: &Confirmation<'_>,
     client: &ClientInfo,
 ) -> Result<sqlx::Transaction<'static, sqlx::Any>, AppError> {
-    super::profile::confirm_password(
+    reauthentication::confirm_password(
         state,
         me,
         confirmation.password,
@@ -943,12 +943,9 @@ pub async fn end_sessions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::config::Settings;
 
     fn settings() -> CheckedSettings {
-        let mut settings = Settings::default().check().expect("defaults");
-        settings.two_factor_key = Some(super::super::config::EncryptionKey::random());
-        settings
+        CheckedSettings::with_random_key()
     }
 
     #[test]

@@ -333,7 +333,10 @@ fn link_tokens_never_reach_the_log_even_at_debug_level() {
     let _ = child.kill();
     let _ = child.wait();
     let log = std::fs::read_to_string(&log_path).expect("log");
-    assert!(log.contains("/setup/{token}"), "spans name the route: {log}");
+    assert!(
+        log.contains("/setup/{token}"),
+        "spans name the route: {log}"
+    );
     for token in [&setup_token, &password_token] {
         assert!(!log.contains(token.as_str()), "a link token in the log");
         assert!(

@@ -26,6 +26,30 @@ async fn attempt(
         .expect("request")
 }
 
+/// A wrong password for Siân from `forwarded_for`, in a new browser.
+async fn guess(app: &TestApp, forwarded_for: &str) -> reqwest::Response {
+    attempt(
+        app,
+        &app.new_browser(),
+        forwarded_for,
+        "sian.obrien",
+        "wrong guess here",
+    )
+    .await
+}
+
+/// Siân's password from `forwarded_for`, in a new browser.
+async fn right(app: &TestApp, forwarded_for: &str) -> reqwest::Response {
+    attempt(
+        app,
+        &app.new_browser(),
+        forwarded_for,
+        "sian.obrien",
+        PASSWORD,
+    )
+    .await
+}
+
 async fn audit_rows(app: &TestApp, action: &str) -> Vec<(String, String)> {
     sqlx::query_as("SELECT client_address, detail FROM audit_log WHERE action = $1 ORDER BY id")
         .bind(action)
@@ -41,14 +65,7 @@ both_backends!(
         // the last, is the same: the sixth is refused.
         for n in 0..5 {
             let forged = format!("10.9.8.{n}, 198.51.100.7");
-            let response = attempt(
-                &app,
-                &app.new_browser(),
-                &forged,
-                "sian.obrien",
-                "wrong guess here",
-            )
-            .await;
+            let response = guess(&app, &forged).await;
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         }
         let response = attempt(
@@ -67,14 +84,7 @@ both_backends!(
             "{failures:?}"
         );
         // Not an address at all: the connection's own address is used.
-        attempt(
-            &app,
-            &app.new_browser(),
-            "not-an-address",
-            "sian.obrien",
-            "wrong guess here",
-        )
-        .await;
+        guess(&app, "not-an-address").await;
         let failures = audit_rows(&app, "sign_in.failed").await;
         assert_eq!(failures.last().map(|(c, _)| c.as_str()), Some("127.0.0.1"));
     }
@@ -85,33 +95,12 @@ both_backends!(
         app.set_up_first_administrator().await;
         for n in 1..=5 {
             let address = format!("2001:db8:7:1::{n:x}");
-            let response = attempt(
-                &app,
-                &app.new_browser(),
-                &address,
-                "sian.obrien",
-                "wrong guess here",
-            )
-            .await;
+            let response = guess(&app, &address).await;
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         }
-        let same_64 = attempt(
-            &app,
-            &app.new_browser(),
-            "2001:db8:7:1:ffff::1",
-            "sian.obrien",
-            PASSWORD,
-        )
-        .await;
+        let same_64 = right(&app, "2001:db8:7:1:ffff::1").await;
         assert_eq!(same_64.status(), StatusCode::TOO_MANY_REQUESTS);
-        let next_64 = attempt(
-            &app,
-            &app.new_browser(),
-            "2001:db8:7:2::1",
-            "sian.obrien",
-            PASSWORD,
-        )
-        .await;
+        let next_64 = right(&app, "2001:db8:7:2::1").await;
         assert_eq!(next_64.status(), StatusCode::OK);
     }
 );
@@ -125,25 +114,11 @@ both_backends!(
         let usual = app.signed_in_browser("sian.obrien", PASSWORD).await;
         // Ten guesses, each from another address.
         for n in 0..10 {
-            let response = attempt(
-                &app,
-                &app.new_browser(),
-                &format!("203.0.113.{n}"),
-                "sian.obrien",
-                "wrong guess here",
-            )
-            .await;
+            let response = guess(&app, &format!("203.0.113.{n}")).await;
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "guess {n}");
         }
         // The eleventh waits a minute, from anywhere, even with the right password.
-        let response = attempt(
-            &app,
-            &app.new_browser(),
-            "192.0.2.50",
-            "sian.obrien",
-            PASSWORD,
-        )
-        .await;
+        let response = right(&app, "192.0.2.50").await;
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         // A forged device cookie is no help.
         let forged = app.new_browser();
@@ -171,74 +146,43 @@ both_backends!(
 
         // After a minute one more guess; then two minutes, and so on.
         app.clock.advance(60);
-        let response = attempt(
-            &app,
-            &app.new_browser(),
-            "203.0.113.77",
-            "sian.obrien",
-            "wrong guess here",
-        )
-        .await;
+        let response = guess(&app, "203.0.113.77").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         app.clock.advance(60);
-        let response = attempt(
-            &app,
-            &app.new_browser(),
-            "203.0.113.78",
-            "sian.obrien",
-            PASSWORD,
-        )
-        .await;
+        let response = right(&app, "203.0.113.78").await;
         assert_eq!(
             response.status(),
             StatusCode::TOO_MANY_REQUESTS,
             "two minutes now"
         );
         app.clock.advance(60);
-        let response = attempt(
-            &app,
-            &app.new_browser(),
-            "203.0.113.79",
-            "sian.obrien",
-            PASSWORD,
-        )
-        .await;
+        let response = right(&app, "203.0.113.79").await;
         assert_eq!(response.status(), StatusCode::OK);
         let throttled = audit_rows(&app, "sign_in.throttled").await;
         assert_eq!(throttled.len(), 3, "{throttled:?}");
     }
 );
 
+/// Of parallel attempts answered `statuses`, between one and five were
+/// judged (and audited as `failure`); every other one was refused unjudged.
+async fn at_most_five_judged(app: &TestApp, statuses: &[StatusCode], failure: &str) {
+    let judged = audit_rows(app, failure).await.len();
+    assert!((1..=5).contains(&judged), "{judged} judged ({failure})");
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(refused, statuses.len() - judged, "{statuses:?}");
+}
+
 both_backends!(
     async fn fifty_parallel_wrong_passwords_or_codes_are_counted_before_any_is_judged(
         app: TestApp,
     ) {
         app.set_up_first_administrator().await;
-        let passwords = (0..50).map(|_| {
-            let app = &app;
-            async move {
-                attempt(
-                    app,
-                    &app.new_browser(),
-                    "203.0.113.200",
-                    "sian.obrien",
-                    "wrong guess here",
-                )
-                .await
-                .status()
-            }
-        });
+        let passwords = (0..50).map(|_| async { guess(&app, "203.0.113.200").await.status() });
         let statuses = futures::future::join_all(passwords).await;
-        let judged = audit_rows(&app, "sign_in.failed").await.len();
-        assert!((1..=5).contains(&judged), "{judged} passwords checked");
-        assert_eq!(
-            statuses
-                .iter()
-                .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
-                .count(),
-            50 - judged,
-            "{statuses:?}"
-        );
+        at_most_five_judged(&app, &statuses, "sign_in.failed").await;
 
         // At the code step, from another address.
         let browser = app.new_browser();
@@ -257,16 +201,7 @@ both_backends!(
             }
         });
         let statuses = futures::future::join_all(codes).await;
-        let judged = audit_rows(&app, "two_factor.failed").await.len();
-        assert!((1..=5).contains(&judged), "{judged} codes checked");
-        assert_eq!(
-            statuses
-                .iter()
-                .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
-                .count(),
-            50 - judged,
-            "{statuses:?}"
-        );
+        at_most_five_judged(&app, &statuses, "two_factor.failed").await;
     }
 );
 

@@ -1022,3 +1022,15 @@ pub fn first_link(text: &str) -> Option<&str> {
         .unwrap_or(rest.len());
     Some(&rest[..end])
 }
+
+/// The roles a *Roles and profiles* section (`user_access`) shows locked:
+/// those the viewer may neither give nor take away.
+pub fn locked_roles(access: &Value) -> Vec<&str> {
+    access["roles"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .filter(|r| r["locked"] == true)
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect()
+}

@@ -199,6 +199,29 @@ async fn save_role(
     app.call_as(client, "save_role", &form).await
 }
 
+/// A user page as `browser` sees it.
+async fn user_page(app: &TestApp, browser: &reqwest::Client, user_id: i64) -> String {
+    browser
+        .get(format!("{}/users/{user_id}", app.address))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html")
+}
+
+/// How many rows `query` counts for `id`.
+async fn count(app: &TestApp, query: &str, id: i64) -> i64 {
+    let (count,): (i64,) = sqlx::query_as(query)
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect(query);
+    count
+}
+
 /// The message of a refusal by the subset rule.
 async fn overreach(response: reqwest::Response) -> String {
     let status = response.status();
@@ -519,12 +542,16 @@ both_backends!(
             ),
             "{message}"
         );
-        let (held,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM user_roles WHERE user_id = $1")
-            .bind(yara)
-            .fetch_one(&app.state.db.pool)
-            .await
-            .expect("count");
-        assert_eq!(held, 1, "still User administrator only");
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM user_roles WHERE user_id = $1",
+                yara
+            )
+            .await,
+            1,
+            "still User administrator only"
+        );
 
         // The pages say so: roles carrying what she lacks are locked for
         // her, Paul's page has no actions and says why, Yara's has them.
@@ -538,14 +565,10 @@ both_backends!(
             .json()
             .await
             .expect("json");
-        let locked: Vec<&str> = access["roles"]
-            .as_array()
-            .expect("roles")
-            .iter()
-            .filter(|r| r["locked"] == true)
-            .map(|r| r["name"].as_str().expect("name"))
-            .collect();
-        assert_eq!(locked, ["Administrator", "Office staff", "Teacher"]);
+        assert_eq!(
+            locked_roles(&access),
+            ["Administrator", "Office staff", "Teacher"]
+        );
         assert_eq!(access["can_assign"], true);
         let paul: Value = app
             .call_as(&cast.uma_browser, "user", &[("id", &cast.paul.to_string())])
@@ -561,29 +584,11 @@ both_backends!(
                 .contains("Paul Jones holds permissions you do not hold (Can view pupil-level data, Can edit pupil-level data and Can view reports)"),
             "{paul}"
         );
-        let page = cast
-            .uma_browser
-            .get(format!("{}/users/{}", app.address, cast.paul))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("html");
+        let page = user_page(&app, &cast.uma_browser, cast.paul).await;
         assert!(page.contains("holds permissions you do not hold"), "{page}");
         assert!(!page.contains("Send set-password email"), "no actions");
         assert!(!page.contains(">Deactivate<"), "no actions");
-        let page = cast
-            .uma_browser
-            .get(format!("{}/users/{yara}", app.address))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("html");
+        let page = user_page(&app, &cast.uma_browser, yara).await;
         assert!(page.contains("Send set-password email"), "actions");
 
         // api_users.manage alone mints tokens only for API users within reach.
@@ -651,13 +656,16 @@ both_backends!(
                     .await;
             assert!(message.contains(lacking), "{message}");
         }
-        let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM role_permissions WHERE role_id = $1")
-                .bind(office_staff)
-                .fetch_one(&app.state.db.pool)
-                .await
-                .expect("count");
-        assert_eq!(count, 2, "unchanged");
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM role_permissions WHERE role_id = $1",
+                office_staff
+            )
+            .await,
+            2,
+            "unchanged"
+        );
         // Renaming, with what it carries unchanged, is hers to do.
         let renamed = save_role(
             &app,
@@ -691,13 +699,16 @@ both_backends!(
             .await;
         let message = overreach(refused).await;
         assert!(message.contains("pupil-level data"), "{message}");
-        let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM profile_roles WHERE profile_id = $1")
-                .bind(office_administrator)
-                .fetch_one(&app.state.db.pool)
-                .await
-                .expect("count");
-        assert_eq!(count, 2, "unchanged");
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM profile_roles WHERE profile_id = $1",
+                office_administrator
+            )
+            .await,
+            2,
+            "unchanged"
+        );
     }
 );
 

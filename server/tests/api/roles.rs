@@ -798,14 +798,10 @@ both_backends!(
                 .await,
         )
         .await;
-        let locked: Vec<&str> = access["roles"]
-            .as_array()
-            .expect("roles")
-            .iter()
-            .filter(|r| r["locked"] == true)
-            .map(|r| r["name"].as_str().expect("name"))
-            .collect();
-        assert_eq!(locked, ["Administrator", "Office staff", "Teacher"]);
+        assert_eq!(
+            locked_roles(&access),
+            ["Administrator", "Office staff", "Teacher"]
+        );
         assert_eq!(access["can_edit_roles"], false);
     }
 );

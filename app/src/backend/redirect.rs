@@ -31,7 +31,10 @@ fn local_path(public_url: &Url, next: &str) -> Option<String> {
     if resolved.origin() != public_url.origin() {
         return None;
     }
-    Some(resolved[Position::BeforePath..].to_owned())
+    // Resolving dot segments can make a second slash lead: `/.//x` is
+    // `//x`, another host again (found by the property test below).
+    let path = &resolved[Position::BeforePath..];
+    looks_local(path).then(|| path.to_owned())
 }
 
 /// One leading `/`, then neither a second `/` nor a `\`, and no control
@@ -81,6 +84,8 @@ mod tests {
             "/\n/evil.example",
             "/\r\n/evil.example",
             "/%2F/evil.example",
+            "/.//evil.example",
+            "/a/..//evil.example",
             "/%2f%2fevil.example",
             "/%5Cevil.example",
             "/%09/evil.example",

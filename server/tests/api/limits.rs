@@ -50,6 +50,7 @@ both_backends!(
             "/\r\n/evil.example",
             "/%2F%2Fevil.example",
             "/%5Cevil.example",
+            "/.//evil.example",
             "javascript:alert(1)",
             "profile",
             long.as_str(),

@@ -76,6 +76,36 @@ impl PasswordHasher {
         .await
     }
 
+    /// Which of `stored` (the hashes of every account a login names, such
+    /// as one email address used in several organisations) `password`
+    /// matches first. They are checked at once, each on its own hashing
+    /// thread, so several take as long as one while threads are free; no
+    /// hash at all is checked against a dummy, like `verify`.
+    pub async fn verify_any(
+        &self,
+        password: &str,
+        stored: Vec<String>,
+    ) -> Result<Option<usize>, AppError> {
+        if stored.is_empty() {
+            self.verify(password, None).await?;
+            return Ok(None);
+        }
+        let mut checks = tokio::task::JoinSet::new();
+        for (index, hash) in stored.into_iter().enumerate() {
+            let (hasher, password) = (self.clone(), password.to_owned());
+            checks.spawn(async move { (index, hasher.verify(&password, Some(hash)).await) });
+        }
+        let mut matched = None;
+        while let Some(done) = checks.join_next().await {
+            let (index, result) =
+                done.map_err(|e| super::db::internal(format!("password check failed: {e}")))?;
+            if result? {
+                matched = Some(matched.map_or(index, |m: usize| m.min(index)));
+            }
+        }
+        Ok(matched)
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
@@ -166,6 +196,40 @@ mod tests {
                 .verify(&overlong, Some(stored))
                 .await
                 .expect("checked")
+        );
+    }
+
+    #[tokio::test]
+    async fn the_first_matching_hash_of_several_is_found() {
+        let hasher = PasswordHasher::new(4);
+        let hash = |text: &str| {
+            let hasher = hasher.clone();
+            let password = Password::parse(text, &Default::default()).expect("valid");
+            async move { hasher.hash(&password).await.expect("hashed") }
+        };
+        let mine = "correct horse battery staple 42";
+        let stored = vec![
+            hash("another person's passphrase").await,
+            hash(mine).await,
+            hash(mine).await,
+        ];
+        assert_eq!(
+            hasher
+                .verify_any(mine, stored.clone())
+                .await
+                .expect("checked"),
+            Some(1)
+        );
+        assert_eq!(
+            hasher
+                .verify_any("not anyone's passphrase", stored)
+                .await
+                .expect("checked"),
+            None
+        );
+        assert_eq!(
+            hasher.verify_any(mine, Vec::new()).await.expect("checked"),
+            None
         );
     }
 

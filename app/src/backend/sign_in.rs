@@ -112,24 +112,17 @@ pub async fn sign_in(
 
     // Only active people can sign in here; anyone else is checked against a
     // dummy hash so the time taken gives nothing away.
-    let usable: Vec<&Candidate> = candidates
+    let usable: Vec<(&Candidate, String)> = candidates
         .iter()
-        .filter(|c| c.state == "active" && c.kind == "person" && c.password_hash.is_some())
+        .filter(|c| c.state == "active" && c.kind == "person")
+        .filter_map(|c| c.password_hash.clone().map(|hash| (c, hash)))
         .collect();
-    let mut signed_in = None;
-    if usable.is_empty() {
-        state.hasher.verify(password, None).await?;
-    }
-    for candidate in usable {
-        if state
-            .hasher
-            .verify(password, candidate.password_hash.clone())
-            .await?
-        {
-            signed_in = Some(candidate);
-            break;
-        }
-    }
+    let hashes = usable.iter().map(|(_, hash)| hash.clone()).collect();
+    let signed_in = state
+        .hasher
+        .verify_any(password, hashes)
+        .await?
+        .and_then(|index| usable.get(index).map(|(candidate, _)| *candidate));
 
     let Some(user) = signed_in else {
         let target = candidates.first();

@@ -147,3 +147,54 @@ both_backends!(
         assert!(app.audit_actions().await.contains(&"sign_out".to_owned()));
     }
 );
+
+both_backends!(
+    async fn an_email_used_in_two_organisations_signs_in_to_the_account_whose_password_it_is(
+        app: TestApp,
+    ) {
+        const SHARED: &str = "zoe@shared.example";
+        const OTHER_PASSWORD: &str = "another long passphrase 77";
+        app.set_up_first_administrator().await;
+        app.add_and_activate(&person_form("Zoë", "Ångström", SHARED, "ZA"))
+            .await;
+        let (tomasz, _) = app.second_organisation().await;
+        let added = app
+            .call_as(
+                &tomasz,
+                "add_user",
+                &with(
+                    &person_form("Zoë", "Brown", SHARED, "ZB"),
+                    "send_welcome_email",
+                    "on",
+                ),
+            )
+            .await;
+        assert_eq!(added.status(), StatusCode::OK);
+        let token = app.token_in_last_email(SHARED).await;
+        app.choose_password_in_new_browser(&token, OTHER_PASSWORD)
+            .await;
+        for (password, username) in [(PASSWORD, "zoe.angstrom"), (OTHER_PASSWORD, "zoe.brown")] {
+            let browser = app.new_browser();
+            let response = app
+                .call_as(
+                    &browser,
+                    "sign_in",
+                    &[("login", SHARED), ("password", password)],
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK, "{username}");
+            assert_eq!(
+                app.whoami_as(&browser).await.expect("signed in")["username"],
+                username
+            );
+        }
+        let wrong = app
+            .call_as(
+                &app.new_browser(),
+                "sign_in",
+                &[("login", SHARED), ("password", "neither of theirs at all")],
+            )
+            .await;
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    }
+);

@@ -244,8 +244,10 @@ pub async fn sign_in_with_code(
 }
 
 /// What a sign-in attempt is counted on: a browser the account signed in
-/// from before on its own allowance; any other on the login's from this
-/// client, the client's, and each matching account's.
+/// from before on its own allowance; any other on the client's, the
+/// login's from this client and each matching account's. The client's
+/// comes first, so a client already refused makes no counters for the
+/// logins it goes on trying.
 fn attempt_counters(
     login_key: &str,
     client: &ClientInfo,
@@ -255,8 +257,8 @@ fn attempt_counters(
     match device.filter(|d| account_ids.contains(&d.user_id)) {
         Some(device) => vec![Counter::sign_in_device(&device.id)],
         None => [
-            Counter::sign_in_login(login_key, &client.address),
             Counter::sign_in_client(&client.address),
+            Counter::sign_in_login(login_key, &client.address),
         ]
         .into_iter()
         .chain(account_ids.iter().map(|id| Counter::sign_in_account(*id)))

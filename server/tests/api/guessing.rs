@@ -258,3 +258,44 @@ both_backends!(
         assert_eq!(response.status(), StatusCode::OK);
     }
 );
+
+both_backends!(
+    async fn a_refused_client_makes_no_counters_for_the_logins_it_goes_on_trying(app: TestApp) {
+        for n in 0..30 {
+            let login = format!("spray.{n}");
+            attempt(
+                &app,
+                &app.new_browser(),
+                "203.0.113.90",
+                &login,
+                "whatever password",
+            )
+            .await;
+        }
+        let counters = || async {
+            let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM throttle_counters")
+                .fetch_one(&app.state.db.pool)
+                .await
+                .expect("count");
+            count
+        };
+        let before = counters().await;
+        for n in 30..60 {
+            let login = format!("spray.{n}");
+            let response = attempt(
+                &app,
+                &app.new_browser(),
+                "203.0.113.90",
+                &login,
+                "whatever password",
+            )
+            .await;
+            assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        }
+        assert_eq!(
+            counters().await,
+            before,
+            "no rows for refused attempts' logins"
+        );
+    }
+);

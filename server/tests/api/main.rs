@@ -17,6 +17,7 @@ mod profile;
 mod reach;
 mod rest;
 mod roles;
+mod schema;
 mod schemathesis;
 mod search;
 mod secrets;

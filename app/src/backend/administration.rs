@@ -302,7 +302,7 @@ async fn taken_username(state: &AppState, new: &NewUser) -> Result<AppError, App
     Ok(AppError::field("username", message))
 }
 
-async fn account_in_tx(
+pub(super) async fn account_in_tx(
     conn: &mut sqlx::AnyConnection,
     user_id: i64,
 ) -> Result<Account, sqlx::Error> {

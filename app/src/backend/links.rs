@@ -54,24 +54,29 @@ pub struct NewLink {
 }
 
 /// Issues a link inside the caller's transaction, revoking older unused
-/// links of the same purpose for the same account (or organisation).
+/// links of the same purpose for the same account (or organisation), undo
+/// links apart.
 /// Returns the token, to put in the URL.
 pub async fn issue(
     conn: &mut sqlx::AnyConnection,
     now: UnixTime,
     link: &NewLink,
 ) -> Result<String, sqlx::Error> {
-    sqlx::query(
-        "UPDATE one_time_links SET revoked_at = $1
-         WHERE purpose = $2 AND used_at IS NULL AND revoked_at IS NULL
-           AND user_id IS NOT DISTINCT FROM $3 AND organisation_id IS NOT DISTINCT FROM $4",
-    )
-    .bind(now)
-    .bind(link.purpose.as_str())
-    .bind(link.user_id)
-    .bind(link.organisation_id)
-    .execute(&mut *conn)
-    .await?;
+    // Each undo link stands alone: a later email change must not revoke
+    // the one the first change sent to the address it took away.
+    if link.purpose != LinkPurpose::EmailChangeUndo {
+        sqlx::query(
+            "UPDATE one_time_links SET revoked_at = $1
+             WHERE purpose = $2 AND used_at IS NULL AND revoked_at IS NULL
+               AND user_id IS NOT DISTINCT FROM $3 AND organisation_id IS NOT DISTINCT FROM $4",
+        )
+        .bind(now)
+        .bind(link.purpose.as_str())
+        .bind(link.user_id)
+        .bind(link.organisation_id)
+        .execute(&mut *conn)
+        .await?;
+    }
     let token = tokens::generate();
     sqlx::query(
         "INSERT INTO one_time_links (purpose, token_hash, organisation_id, user_id, new_email, created_at, expires_at)

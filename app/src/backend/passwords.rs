@@ -110,35 +110,40 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        let _place = Place::take(&self.in_line, self.capacity).ok_or(AppError::Busy {
+        let place = Place::take(&self.in_line, self.capacity).ok_or(AppError::Busy {
             retry_after_seconds: 2,
         })?;
-        let _permit = self
-            .permits
-            .acquire()
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
             .await
             .map_err(|e| super::db::internal(format!("password hasher closed: {e}")))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| super::db::internal(format!("password hashing task failed: {e}")))
+        // The place and the thread are given back when the hash is done, not
+        // when the request goes away: a hash already running goes on even
+        // if its caller is cancelled, and must still count.
+        tokio::task::spawn_blocking(move || {
+            let _held = (place, permit);
+            work()
+        })
+        .await
+        .map_err(|e| super::db::internal(format!("password hashing task failed: {e}")))
     }
 }
 
 /// A place in line for the hashing threads, given back when dropped.
-struct Place<'a>(&'a AtomicUsize);
+struct Place(Arc<AtomicUsize>);
 
-impl<'a> Place<'a> {
-    fn take(in_line: &'a AtomicUsize, capacity: usize) -> Option<Place<'a>> {
+impl Place {
+    fn take(in_line: &Arc<AtomicUsize>, capacity: usize) -> Option<Place> {
         in_line
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < capacity).then_some(n + 1)
             })
             .ok()
-            .map(|_| Place(in_line))
+            .map(|_| Place(Arc::clone(in_line)))
     }
 }
 
-impl Drop for Place<'_> {
+impl Drop for Place {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
@@ -161,7 +166,7 @@ mod tests {
 
     #[test]
     fn places_in_line_are_bounded_and_given_back() {
-        let in_line = AtomicUsize::new(0);
+        let in_line = Arc::new(AtomicUsize::new(0));
         let first = Place::take(&in_line, 2).expect("a place");
         let second = Place::take(&in_line, 2).expect("a place");
         assert!(Place::take(&in_line, 2).is_none(), "full");
@@ -169,6 +174,47 @@ mod tests {
         assert!(Place::take(&in_line, 2).is_some(), "given back");
         drop(second);
         assert_eq!(in_line.load(Ordering::Acquire), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_check_keeps_its_place_until_its_hash_is_done() {
+        let hasher = PasswordHasher::new(0);
+        let mut releases = Vec::new();
+        let mut callers = Vec::new();
+        for _ in 0..hasher.capacity {
+            let (release, wait) = std::sync::mpsc::channel::<()>();
+            releases.push(release);
+            let hasher = hasher.clone();
+            callers.push(tokio::spawn(async move {
+                hasher.run(move || wait.recv().is_ok()).await
+            }));
+        }
+        // Every place taken, the callers go away; their hashes run on.
+        while hasher.in_line.load(Ordering::Acquire) < hasher.capacity {
+            tokio::task::yield_now().await;
+        }
+        for caller in &callers {
+            caller.abort();
+        }
+        for caller in callers {
+            let _ = caller.await;
+        }
+        assert_eq!(
+            hasher.run(|| ()).await,
+            Err(AppError::Busy {
+                retry_after_seconds: 2
+            }),
+            "still full"
+        );
+        for release in releases {
+            release.send(()).expect("released");
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while hasher.in_line.load(Ordering::Acquire) > 0 {
+            assert!(std::time::Instant::now() < deadline, "places given back");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(hasher.run(|| 7).await, Ok(7));
     }
 
     #[tokio::test]

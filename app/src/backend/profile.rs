@@ -143,19 +143,6 @@ pub async fn request_email_change(
             "This is already your email address",
         ));
     }
-    let (taken,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM users WHERE organisation_id = $1 AND email_normalized = $2",
-    )
-    .bind(me.organisation_id)
-    .bind(email.normalized())
-    .fetch_one(&state.db.pool)
-    .await?;
-    if taken > 0 {
-        return Err(AppError::field(
-            "email",
-            "Another account in your organisation uses this address",
-        ));
-    }
     let account = users::find(&state.db, me.user_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
@@ -171,6 +158,21 @@ pub async fn request_email_change(
         client,
     )
     .await?;
+    // Only now, so that whether an address is in use is told to nobody
+    // who has not proved who they are.
+    let (taken,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM users WHERE organisation_id = $1 AND email_normalized = $2",
+    )
+    .bind(me.organisation_id)
+    .bind(email.normalized())
+    .fetch_one(&mut *tx)
+    .await?;
+    if taken > 0 {
+        return Err(AppError::field(
+            "email",
+            "Another account in your organisation uses this address",
+        ));
+    }
     let expires = onboarding::send_email_change_links(
         &mut tx,
         state,

@@ -382,6 +382,39 @@ async fn refuse_unheld_changes(
     )))
 }
 
+/// Refuses a change to what a role or profile carries unless the
+/// administrator may act on everyone holding it (see
+/// `access::refusal_to_act_on`): changing a role changes what its holders
+/// may do, so it may not reach past the administrator, nor touch a
+/// platform administrator's access unless they are one.
+async fn refuse_beyond_holders(
+    tx: &mut sqlx::AnyConnection,
+    kind: Kind,
+    id: i64,
+    admin: &Actor,
+) -> Result<(), AppError> {
+    let sql = match kind {
+        Kind::Role => {
+            "SELECT user_id FROM user_roles WHERE role_id = $1
+             UNION
+             SELECT up.user_id FROM user_profiles up
+             JOIN profile_roles pr ON pr.profile_id = up.profile_id WHERE pr.role_id = $1"
+        }
+        Kind::Profile => "SELECT user_id FROM user_profiles WHERE profile_id = $1",
+    };
+    let holders: Vec<(i64,)> = sqlx::query_as(sql).bind(id).fetch_all(&mut *tx).await?;
+    for (user_id,) in holders {
+        let holder = administration::account_in_tx(&mut *tx, user_id).await?;
+        if let Some(reason) = access::refusal_to_act_on(&mut *tx, admin, &holder).await? {
+            return Err(AppError::Overreach(format!(
+                "This {} changes what its holders may do, and {reason}",
+                kind.noun()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Renames and describes a role and makes its permissions exactly `keys`.
 pub async fn save_role(
     state: &AppState,
@@ -425,6 +458,9 @@ pub async fn save_role(
         "permissions",
     )
     .await?;
+    if !added.is_empty() || !removed.is_empty() {
+        refuse_beyond_holders(&mut tx, Kind::Role, role_id, admin).await?;
+    }
     for permission in &added {
         sqlx::query("INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(role_id)
@@ -496,6 +532,9 @@ pub async fn save_profile(
         "roles carrying permissions",
     )
     .await?;
+    if !added.is_empty() || !removed.is_empty() {
+        refuse_beyond_holders(&mut tx, Kind::Profile, profile_id, admin).await?;
+    }
     for role_id in &added {
         sqlx::query(
             "INSERT INTO profile_roles (profile_id, role_id, organisation_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",

@@ -93,12 +93,22 @@ pub struct Resolved {
     pub new_token: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientInfo {
     pub address: String,
     pub user_agent: String,
     /// The browser's cookies as sent (for the device cookie at sign-in).
+    /// They hold the session token: never printed.
     pub cookie_header: String,
+}
+
+impl std::fmt::Debug for ClientInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientInfo")
+            .field("address", &self.address)
+            .field("user_agent", &self.user_agent)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A session about to start.

@@ -243,27 +243,33 @@ pub async fn sign_in_with_code(
     Ok(token)
 }
 
-/// What a sign-in attempt is counted on: a browser the account signed in
-/// from before on its own allowance; any other on the client's, the
-/// login's from this client and each matching account's. The client's
-/// comes first, so a client already refused makes no counters for the
-/// logins it goes on trying.
+/// What a sign-in attempt is counted on: always the client's (first, so a
+/// client already refused makes no counters for the logins it goes on
+/// trying); then, from a browser one of the matching accounts signed in
+/// from before, that browser's own allowance for that account, otherwise
+/// the login's from this client; and the account's of every other
+/// matching account. A known browser spares only its own account: a login
+/// naming several accounts (an email used as another's username, say)
+/// still counts against the others.
 fn attempt_counters(
     login_key: &str,
     client: &ClientInfo,
     account_ids: &[i64],
     device: Option<&KnownDevice>,
 ) -> Vec<Counter> {
-    match device.filter(|d| account_ids.contains(&d.user_id)) {
-        Some(device) => vec![Counter::sign_in_device(&device.id)],
-        None => [
-            Counter::sign_in_client(&client.address),
-            Counter::sign_in_login(login_key, &client.address),
-        ]
-        .into_iter()
-        .chain(account_ids.iter().map(|id| Counter::sign_in_account(*id)))
-        .collect(),
-    }
+    let known = device.filter(|d| account_ids.contains(&d.user_id));
+    let mut counters = vec![Counter::sign_in_client(&client.address)];
+    counters.push(match known {
+        Some(device) => Counter::sign_in_device(&device.id),
+        None => Counter::sign_in_login(login_key, &client.address),
+    });
+    counters.extend(
+        account_ids
+            .iter()
+            .filter(|id| known.is_none_or(|d| d.user_id != **id))
+            .map(|id| Counter::sign_in_account(*id)),
+    );
+    counters
 }
 
 /// Why a sign-in failed, for the audit log only (the caller never sees it).

@@ -882,6 +882,13 @@ pub async fn reset(
     client: &ClientInfo,
 ) -> Result<(), AppError> {
     let account = super::administration::account_to_change(state, admin, user_id).await?;
+    // A session alone must not take a second factor away: people change
+    // their own on My profile, with their password and a code.
+    if account.id == admin.user_id {
+        return Err(AppError::Conflict(
+            "Change your own two-factor authentication on My profile".into(),
+        ));
+    }
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let removed =

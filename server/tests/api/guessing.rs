@@ -299,3 +299,53 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    async fn a_known_browser_spares_only_its_own_account_of_those_a_login_names(app: TestApp) {
+        app.set_up_first_administrator().await;
+        let sian = app.user_id("sian.obrien").await;
+        // Mallory's username is Siân's email address: that login names both.
+        const LOGIN: &str = "sian.obrien@riverside.example";
+        const MALLORY: &str = "quiet orchard lantern 58";
+        let mut form = person_form("Mallory", "Evans", "mallory@elsewhere.example", "ME");
+        form.retain(|(f, _)| *f != "generate_username" && *f != "username");
+        form.push(("username", LOGIN));
+        let id = app.add_person(&form).await;
+        app.call(
+            "send_user_email",
+            &[("id", &id.to_string()), ("kind", "welcome")],
+        )
+        .await;
+        let token = app.token_in_last_email("mallory@elsewhere.example").await;
+        app.choose_password_in_new_browser(&token, MALLORY).await;
+        // Her browser becomes known to her account by signing in with that login.
+        let known = app.new_browser();
+        let response = attempt(&app, &known, "203.0.113.5", LOGIN, MALLORY).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            app.whoami_as(&known).await.expect("signed in")["username"],
+            LOGIN
+        );
+
+        // Every attempt from that browser counts against Siân too, her own
+        // sign-in included: nine guesses make ten.
+        for _ in 0..9 {
+            let response = attempt(&app, &known, "203.0.113.5", LOGIN, "a guess at hers").await;
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        }
+        let (attempts,): (i64,) = sqlx::query_as(
+            "SELECT attempts FROM throttle_counters WHERE kind = 'sign_in_account' AND subject = $1",
+        )
+        .bind(sian.to_string())
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("Siân's counter");
+        assert_eq!(attempts, 10);
+        let response = right(&app, "192.0.2.60").await;
+        assert_eq!(
+            response.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "Siân's delays apply"
+        );
+    }
+);

@@ -409,3 +409,48 @@ both_backends!(
         assert_eq!(again.status(), StatusCode::GONE);
     }
 );
+
+both_backends!(
+    async fn a_second_change_does_not_take_away_the_first_ones_undo_link(app: TestApp) {
+        let (zoe, here) = zoe(&app).await;
+        assert_eq!(
+            change_email(&app, &here, PASSWORD, "").await.status(),
+            StatusCode::OK
+        );
+        let confirm = app.token_in_last_email(ZOE_NEW).await;
+        let undo = app.token_in_last_email(ZOE_EMAIL).await;
+        app.call_as(&here, "confirm_email", &[("token", &confirm)])
+            .await;
+        // Whoever holds the session now moves the address on again...
+        let again = app
+            .call_as(
+                &here,
+                "change_my_email",
+                &[
+                    ("email", "zoe@third.example"),
+                    ("current_password", PASSWORD),
+                    ("code", ""),
+                ],
+            )
+            .await;
+        assert_eq!(again.status(), StatusCode::OK);
+        // ...and the first undo link still brings the first address back.
+        let undone = app
+            .call_as(&app.new_browser(), "undo_email_change", &[("token", &undo)])
+            .await;
+        assert_eq!(undone.status(), StatusCode::OK);
+        assert_eq!(email_of(&app, zoe).await, ZOE_EMAIL);
+        let late = app
+            .call_as(
+                &app.new_browser(),
+                "confirm_email",
+                &[("token", &app.token_in_last_email("zoe@third.example").await)],
+            )
+            .await;
+        assert_eq!(
+            late.status(),
+            StatusCode::GONE,
+            "the pending change is cancelled"
+        );
+    }
+);

@@ -677,6 +677,48 @@ both_backends!(
         .await;
         assert_eq!(renamed.status(), StatusCode::OK);
 
+        // Taking from a role what she holds herself is refused too while
+        // someone beyond her holds it (Siân holds Administrator)...
+        let administrator = role(&app, "Administrator").await;
+        let all_but_users_view: Vec<&str> = [
+            "users.manage",
+            "roles.manage",
+            "api_users.manage",
+            "audit.view",
+            "pupils.view",
+            "pupils.edit",
+            "reports.view",
+        ]
+        .to_vec();
+        let message = overreach(
+            save_role(
+                &app,
+                &eve,
+                administrator,
+                "Administrator",
+                &all_but_users_view,
+            )
+            .await,
+        )
+        .await;
+        assert!(
+            message.contains("changes what its holders may do"),
+            "{message}"
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM role_permissions WHERE role_id = $1",
+                administrator
+            )
+            .await,
+            8,
+            "unchanged"
+        );
+        // ...but her own role, held by nobody beyond her, is hers to change.
+        let narrowed = save_role(&app, &eve, editor_role, "Role editor", &["roles.manage"]).await;
+        assert_eq!(narrowed.status(), StatusCode::OK);
+
         // A profile: adding Teacher (pupil-level data) is refused.
         let id = office_administrator.to_string();
         let (ua, os, t) = (
@@ -747,5 +789,32 @@ both_backends!(
             .await
             .expect("state");
         assert_eq!(state, "active");
+    }
+);
+
+both_backends!(
+    async fn nobody_resets_their_own_two_factor_authentication_as_an_administrator(app: TestApp) {
+        app.set_up_first_administrator().await;
+        let sian = app.user_id("sian.obrien").await;
+        let response = app
+            .call("reset_two_factor", &[("id", &sian.to_string())])
+            .await;
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert!(
+            error_of(response).await["Conflict"]
+                .as_str()
+                .expect("message")
+                .contains("My profile")
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM two_factor WHERE user_id = $1 AND enrolled_at IS NOT NULL",
+                sian
+            )
+            .await,
+            1,
+            "still enrolled"
+        );
     }
 );

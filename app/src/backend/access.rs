@@ -218,13 +218,37 @@ pub async fn refusal_to_act_on(
     actor: &Actor,
     target: &Account,
 ) -> Result<Option<String>, sqlx::Error> {
-    if target.is_platform_admin() && !actor.is_platform_admin() {
+    refusal(conn, actor.user_id, actor.is_platform_admin(), target).await
+}
+
+/// `refusal_to_act_on` for the account `actor_id`, read now (the issuer of
+/// a link, say, who is not the one making this request).
+pub async fn refusal_for(
+    conn: &mut sqlx::AnyConnection,
+    actor_id: i64,
+    target: &Account,
+) -> Result<Option<String>, sqlx::Error> {
+    let (is_platform_admin,): (i64,) =
+        sqlx::query_as("SELECT is_platform_admin FROM users WHERE id = $1")
+            .bind(actor_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    refusal(conn, actor_id, is_platform_admin == 1, target).await
+}
+
+async fn refusal(
+    conn: &mut sqlx::AnyConnection,
+    actor_id: i64,
+    actor_is_platform_admin: bool,
+    target: &Account,
+) -> Result<Option<String>, sqlx::Error> {
+    if target.is_platform_admin() && !actor_is_platform_admin {
         return Ok(Some(format!(
             "{} is a platform administrator: only a platform administrator can change this account",
             target.full_name()
         )));
     }
-    let held = permissions_of(&mut *conn, actor.user_id).await?;
+    let held = permissions_of(&mut *conn, actor_id).await?;
     let lacking = Permission::lacking(&held, permissions_of(&mut *conn, target.id).await?);
     Ok((!lacking.is_empty()).then(|| {
         format!(

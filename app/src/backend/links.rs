@@ -51,6 +51,8 @@ pub struct NewLink {
     pub user_id: Option<i64>,
     pub new_email: Option<String>,
     pub lifetime_seconds: i64,
+    /// The administrator who sent it; `None` when the person asked for it.
+    pub issued_by: Option<i64>,
 }
 
 /// Issues a link inside the caller's transaction, revoking older unused
@@ -79,8 +81,8 @@ pub async fn issue(
     }
     let token = tokens::generate();
     sqlx::query(
-        "INSERT INTO one_time_links (purpose, token_hash, organisation_id, user_id, new_email, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO one_time_links (purpose, token_hash, organisation_id, user_id, new_email, created_at, expires_at, issued_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(link.purpose.as_str())
     .bind(tokens::hash(&token))
@@ -89,6 +91,7 @@ pub async fn issue(
     .bind(link.new_email.as_deref())
     .bind(now)
     .bind(now + link.lifetime_seconds)
+    .bind(link.issued_by)
     .execute(&mut *conn)
     .await?;
     Ok(token)
@@ -103,6 +106,7 @@ pub struct LiveLink {
     pub user_id: Option<i64>,
     pub new_email: Option<String>,
     pub expires_at: UnixTime,
+    pub issued_by: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -113,6 +117,7 @@ struct LinkRow {
     user_id: Option<i64>,
     new_email: Option<String>,
     expires_at: i64,
+    issued_by: Option<i64>,
 }
 
 /// The live link for `token` among `purposes`, if any. Opening a link calls
@@ -124,7 +129,7 @@ pub async fn find_live(
     purposes: &[LinkPurpose],
 ) -> Result<Option<LiveLink>, sqlx::Error> {
     let row: Option<LinkRow> = sqlx::query_as(
-        "SELECT id, purpose, organisation_id, user_id, new_email, expires_at FROM one_time_links
+        "SELECT id, purpose, organisation_id, user_id, new_email, expires_at, issued_by FROM one_time_links
          WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2",
     )
     .bind(tokens::hash(token))
@@ -140,6 +145,7 @@ pub async fn find_live(
             user_id: row.user_id,
             new_email: row.new_email,
             expires_at: row.expires_at,
+            issued_by: row.issued_by,
         })
     }))
 }

@@ -117,6 +117,7 @@ async fn send_link_to(
             user_id: Some(account.id),
             new_email: new_email.map(|e| e.as_ref().to_owned()),
             lifetime_seconds,
+            issued_by: by.user_id.filter(|issuer| *issuer != account.id),
         },
     )
     .await?;
@@ -194,6 +195,15 @@ pub async fn password_link(state: &AppState, token: &str) -> Result<PasswordLink
     }
     .filter(|a| a.state != "deactivated" && a.is_person())
     .ok_or(AppError::LinkExpired)?;
+    // An administrator's link works only while the account is still within
+    // their reach: it may have gone to an address they chose.
+    if let Some(issuer) = link.issued_by {
+        let mut conn = state.db.pool.acquire().await?;
+        if let Some(reason) = super::access::refusal_for(&mut conn, issuer, &account).await? {
+            tracing::info!(link_id = link.id, %reason, "a link outgrown by its account refused");
+            return Err(AppError::LinkExpired);
+        }
+    }
     Ok(PasswordLink {
         link_id: link.id,
         account,

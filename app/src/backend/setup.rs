@@ -56,6 +56,7 @@ pub async fn create_link(
             user_id: None,
             new_email: None,
             lifetime_seconds: SETUP_LINK_LIFETIME_SECONDS,
+            issued_by: None,
         },
     )
     .await?;

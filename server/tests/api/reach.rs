@@ -818,3 +818,77 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    async fn a_link_sent_by_an_administrator_stops_working_once_the_account_outgrows_them(
+        app: TestApp,
+    ) {
+        let cast = cast(&app).await;
+        // Uma sends a pending account, holding nothing yet, a welcome link
+        // to an address of hers.
+        let quinn = app
+            .add_person(&person_form(
+                "Quinn",
+                "Hughes",
+                "quinn@riverside.example",
+                "QH",
+            ))
+            .await;
+        let id = quinn.to_string();
+        let changed = app
+            .call_as(
+                &cast.uma_browser,
+                "update_user",
+                &[
+                    ("id", id.as_str()),
+                    ("first_name", "Quinn"),
+                    ("last_name", "Hughes"),
+                    ("email", "uma.elsewhere@riverside.example"),
+                    ("initials", "QH"),
+                ],
+            )
+            .await;
+        assert_eq!(changed.status(), StatusCode::OK);
+        let sent = app
+            .call_as(
+                &cast.uma_browser,
+                "send_user_email",
+                &[("id", id.as_str()), ("kind", "welcome")],
+            )
+            .await;
+        assert_eq!(sent.status(), StatusCode::OK);
+        let token = app
+            .token_in_last_email("uma.elsewhere@riverside.example")
+            .await;
+        // Siân then makes the account a Teacher, beyond Uma.
+        siân_gives(&app, quinn, &[role(&app, "Teacher").await]).await;
+        let page = app
+            .call_as(&app.new_browser(), "password_link", &[("token", &token)])
+            .await;
+        assert_eq!(page.status(), StatusCode::GONE);
+        let chosen = app
+            .call_as(
+                &app.new_browser(),
+                "choose_password",
+                &[("token", &token), ("password", "lighthouse marmalade quartz 58")],
+            )
+            .await;
+        assert_eq!(chosen.status(), StatusCode::GONE);
+        let (state,): (String,) = sqlx::query_as("SELECT state FROM users WHERE id = $1")
+            .bind(quinn)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .expect("state");
+        assert_eq!(state, "pending", "not activated by Uma's link");
+        // A link Siân sends (she reaches it) works.
+        app.call("send_user_email", &[("id", id.as_str()), ("kind", "welcome")])
+            .await;
+        let token = app
+            .token_in_last_email("uma.elsewhere@riverside.example")
+            .await;
+        let page = app
+            .call_as(&app.new_browser(), "password_link", &[("token", &token)])
+            .await;
+        assert_eq!(page.status(), StatusCode::OK);
+    }
+);

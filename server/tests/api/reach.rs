@@ -870,7 +870,10 @@ both_backends!(
             .call_as(
                 &app.new_browser(),
                 "choose_password",
-                &[("token", &token), ("password", "lighthouse marmalade quartz 58")],
+                &[
+                    ("token", &token),
+                    ("password", "lighthouse marmalade quartz 58"),
+                ],
             )
             .await;
         assert_eq!(chosen.status(), StatusCode::GONE);
@@ -881,8 +884,11 @@ both_backends!(
             .expect("state");
         assert_eq!(state, "pending", "not activated by Uma's link");
         // A link Siân sends (she reaches it) works.
-        app.call("send_user_email", &[("id", id.as_str()), ("kind", "welcome")])
-            .await;
+        app.call(
+            "send_user_email",
+            &[("id", id.as_str()), ("kind", "welcome")],
+        )
+        .await;
         let token = app
             .token_in_last_email("uma.elsewhere@riverside.example")
             .await;

@@ -307,9 +307,10 @@ pub async fn forgotten_password(
     client_address: &str,
 ) -> Result<(), AppError> {
     use super::throttle::{self, Counter};
+    // The client's first: one already refused uses up nobody's allowance.
     let counters = [
-        Counter::password_reset_login(login_key),
         Counter::password_reset_client(client_address),
+        Counter::password_reset_login(login_key),
     ];
     if throttle::admit(&state.db, &counters, state.now())
         .await?

@@ -142,12 +142,12 @@ pub async fn sign_in(
         return Err(AppError::InvalidCredentials);
     };
 
-    // The other accounts sharing the login keep what was counted for them.
-    throttle::succeeded(
-        &state.db,
-        &attempt_counters(&login_key, client, &[user.id], device.as_ref()),
-    )
-    .await?;
+    // The account's own delays end with its password proved, from a known
+    // browser too (NIST SP 800-63B 5.2.2); other accounts sharing the login
+    // keep what was counted for them.
+    let mut proved = attempt_counters(&login_key, client, &[user.id], device.as_ref());
+    proved.push(Counter::sign_in_account(user.id));
+    throttle::succeeded(&state.db, &proved).await?;
     let opened = open_session(state, user.id, client).await?;
     if opened.stage == Stage::CodeRequired {
         // Signed in only once the code is right (`sign_in_with_code`).

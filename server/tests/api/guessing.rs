@@ -143,6 +143,17 @@ both_backends!(
                 .expect("next step")
                 .starts_with("/sign-in/code")
         );
+        // Proving the password there ends the account's delays for every
+        // browser: a new one may try again at once.
+        let response = right(&app, "192.0.2.53").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        // Ten more guesses from elsewhere start the delays again.
+        for n in 0..10 {
+            let response = guess(&app, &format!("203.0.113.{}", 100 + n)).await;
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        }
+        let response = right(&app, "192.0.2.54").await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
 
         // After a minute one more guess; then two minutes, and so on.
         app.clock.advance(60);
@@ -159,7 +170,7 @@ both_backends!(
         let response = right(&app, "203.0.113.79").await;
         assert_eq!(response.status(), StatusCode::OK);
         let throttled = audit_rows(&app, "sign_in.throttled").await;
-        assert_eq!(throttled.len(), 3, "{throttled:?}");
+        assert_eq!(throttled.len(), 4, "{throttled:?}");
     }
 );
 
@@ -347,5 +358,44 @@ both_backends!(
             StatusCode::TOO_MANY_REQUESTS,
             "Siân's delays apply"
         );
+    }
+);
+
+both_backends!(
+    async fn a_refused_client_uses_up_nobodys_forgotten_password_allowance(app: TestApp) {
+        let ask = |n: usize| {
+            let app = &app;
+            async move {
+                app.new_browser()
+                    .post(format!("{}/fn/forgotten_password", app.address))
+                    .header("origin", &app.address)
+                    .header("x-forwarded-for", "203.0.113.91")
+                    .form(&[("login", format!("someone.{n}@riverside.example"))])
+                    .send()
+                    .await
+                    .expect("request")
+                    .status()
+            }
+        };
+        // One at a time: racing requests may be refused before the limit.
+        for n in 0..20 {
+            ask(n).await;
+        }
+        let logins = || async {
+            let (count,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM throttle_counters WHERE kind = 'password_reset'",
+            )
+            .fetch_one(&app.state.db.pool)
+            .await
+            .expect("count");
+            count
+        };
+        assert_eq!(logins().await, 20);
+        let answers = futures::future::join_all((20..30).map(ask)).await;
+        assert!(
+            answers.iter().all(|s| *s == StatusCode::OK),
+            "the same answer"
+        );
+        assert_eq!(logins().await, 20, "no login counted for a refused client");
     }
 );

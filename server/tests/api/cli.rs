@@ -207,7 +207,7 @@ fn the_first_start_prints_a_one_time_setup_link_and_serves() {
     );
 }
 
-/// The `Authorization`-free form post a browser's wasm makes.
+/// A form post as a browser makes it; its status (0 when unanswered).
 fn post_form(client: &reqwest::blocking::Client, url: &str, form: &[(&str, &str)]) -> u16 {
     client
         .post(url)

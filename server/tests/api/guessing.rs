@@ -128,7 +128,11 @@ both_backends!(
             .header("x-forwarded-for", "192.0.2.51")
             .header(
                 "cookie",
-                "gatehouse_device=1.0123456789abcdef0123456789abcdef.00",
+                format!(
+                    "gatehouse_device={}.0123456789abcdef0123456789abcdef.{}",
+                    app.user_id("sian.obrien").await,
+                    "0".repeat(64)
+                ),
             )
             .form(&[("login", "sian.obrien"), ("password", PASSWORD)])
             .send()

@@ -1034,3 +1034,28 @@ pub fn locked_roles(access: &Value) -> Vec<&str> {
         .map(|r| r["name"].as_str().expect("name"))
         .collect()
 }
+
+/// The message of an error answer, after checking its status and that the
+/// error is of `kind` (`"Conflict"`, `"Overreach"`, …).
+pub async fn refusal(response: Response, status: StatusCode, kind: &str) -> String {
+    let got = response.status();
+    let body = error_of(response).await;
+    assert_eq!(got, status, "{body}");
+    body[kind]
+        .as_str()
+        .unwrap_or_else(|| panic!("not a {kind} error: {body}"))
+        .to_owned()
+}
+
+impl TestApp {
+    /// Makes the main client's platform administrator work in `organisation`.
+    pub async fn enter(&self, organisation: i64) {
+        let entered = self
+            .call(
+                "enter_organisation",
+                &[("organisation_id", &organisation.to_string())],
+            )
+            .await;
+        assert_eq!(entered.status(), StatusCode::OK, "entered");
+    }
+}

@@ -133,15 +133,8 @@ both_backends!(
             .send()
             .await
             .expect("request");
-        assert_eq!(declared.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        let error = error_of(declared).await;
-        assert!(
-            error["BadRequest"]
-                .as_str()
-                .expect("message")
-                .contains("64 KiB"),
-            "{error}"
-        );
+        let message = refusal(declared, StatusCode::PAYLOAD_TOO_LARGE, "BadRequest").await;
+        assert!(message.contains("64 KiB"), "{message}");
         let page = app
             .new_browser()
             .post(format!("{}/sign-in", app.address))

@@ -240,6 +240,17 @@ async fn change_email(
     .await
 }
 
+/// Zoë, signed in on `here`, asks to move to `ZOE_NEW`; the tokens of the
+/// confirmation link sent there and of the undo link sent to her old address.
+async fn request_change(app: &TestApp, here: &reqwest::Client) -> (String, String) {
+    let asked = change_email(app, here, PASSWORD, "").await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    (
+        app.token_in_last_email(ZOE_NEW).await,
+        app.token_in_last_email(ZOE_EMAIL).await,
+    )
+}
+
 async fn email_of(app: &TestApp, user_id: i64) -> String {
     let (email,): (String,) = sqlx::query_as("SELECT email FROM users WHERE id = $1")
         .bind(user_id)
@@ -314,11 +325,7 @@ both_backends!(
         )
         .await;
         let password_token = app.token_in_last_email(ZOE_EMAIL).await;
-        assert_eq!(
-            change_email(&app, &here, PASSWORD, "").await.status(),
-            StatusCode::OK
-        );
-        let confirm = app.token_in_last_email(ZOE_NEW).await;
+        let (confirm, _) = request_change(&app, &here).await;
         let confirmed = app
             .call_as(&here, "confirm_email", &[("token", &confirm)])
             .await;
@@ -345,12 +352,7 @@ both_backends!(
     async fn the_old_address_undoes_a_change_before_or_after_it_is_made(app: TestApp) {
         let (zoe, here) = zoe(&app).await;
         // Before: the change is cancelled, its confirmation link dies.
-        assert_eq!(
-            change_email(&app, &here, PASSWORD, "").await.status(),
-            StatusCode::OK
-        );
-        let confirm = app.token_in_last_email(ZOE_NEW).await;
-        let undo = app.token_in_last_email(ZOE_EMAIL).await;
+        let (confirm, undo) = request_change(&app, &here).await;
         let page: serde_json::Value = app
             .call_as(
                 &app.new_browser(),
@@ -379,12 +381,7 @@ both_backends!(
 
         // After: the address is put back.
         let here = app.signed_in_browser("zoe.angstrom", PASSWORD).await;
-        assert_eq!(
-            change_email(&app, &here, PASSWORD, "").await.status(),
-            StatusCode::OK
-        );
-        let confirm = app.token_in_last_email(ZOE_NEW).await;
-        let undo = app.token_in_last_email(ZOE_EMAIL).await;
+        let (confirm, undo) = request_change(&app, &here).await;
         app.call_as(&here, "confirm_email", &[("token", &confirm)])
             .await;
         assert_eq!(email_of(&app, zoe).await, ZOE_NEW);
@@ -413,12 +410,7 @@ both_backends!(
 both_backends!(
     async fn a_second_change_does_not_take_away_the_first_ones_undo_link(app: TestApp) {
         let (zoe, here) = zoe(&app).await;
-        assert_eq!(
-            change_email(&app, &here, PASSWORD, "").await.status(),
-            StatusCode::OK
-        );
-        let confirm = app.token_in_last_email(ZOE_NEW).await;
-        let undo = app.token_in_last_email(ZOE_EMAIL).await;
+        let (confirm, undo) = request_change(&app, &here).await;
         app.call_as(&here, "confirm_email", &[("token", &confirm)])
             .await;
         // Whoever holds the session now moves the address on again...

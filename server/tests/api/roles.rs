@@ -789,8 +789,7 @@ both_backends!(
             let mut roles = roles_before.clone();
             roles.push(extra);
             let response = save_access(&app, &browser, user, &roles, &profiles_before).await;
-            assert_eq!(response.status(), StatusCode::FORBIDDEN);
-            assert!(error_of(response).await["Overreach"].is_string());
+            refusal(response, StatusCode::FORBIDDEN, "Overreach").await;
             assert_eq!(held(&app, user).await, (roles_before, profiles_before));
         }
         let access = json(
@@ -885,13 +884,7 @@ both_backends!(
         // reach its last manager of roles, and may not take the role away.
         let (_, hillside) = app.second_organisation().await;
         let tomasz = app.user_id("tomasz.nowak").await;
-        ok(app
-            .call(
-                "enter_organisation",
-                &[("organisation_id", &hillside.to_string())],
-            )
-            .await)
-        .await;
+        app.enter(hillside).await;
         let response = save_access(&app, &app.client, tomasz, &[], &[]).await;
         assert_eq!(response.status(), StatusCode::CONFLICT);
         let their_administrator = role_id(&app, hillside, "Administrator").await;

@@ -27,6 +27,7 @@ both_backends!(
                 .await
                 .expect("rows");
         assert_eq!(stored.len(), 10);
+        let sian = app.user_id("sian.obrien").await;
         for code in &codes {
             let compact = code.replace('-', "");
             let bare = app::backend::tokens::hash(&compact);
@@ -35,6 +36,16 @@ both_backends!(
                     .iter()
                     .all(|(hash, keyed)| *hash != bare && *keyed == 1),
                 "a bare SHA-256 of a code is stored"
+            );
+            let keyed = app::backend::tokens::keyed_hash(
+                &app.state.settings,
+                "recovery-code",
+                &format!("{sian}:{compact}"),
+            )
+            .expect("keyed hash");
+            assert!(
+                stored.contains(&(keyed, 1)),
+                "{code} is stored as its keyed hash, bound to the account"
             );
         }
         // And a code still works, once.
@@ -55,6 +66,31 @@ both_backends!(
             .call_raw_as(&browser, "sign_in_code", &[("code", &codes[0])])
             .await;
         assert_eq!(accepted.status(), StatusCode::OK);
+
+        // A code made before keyed hashes (its bare SHA-256, `keyed = 0`)
+        // still works, once.
+        sqlx::query(
+            "INSERT INTO recovery_codes (user_id, code_hash, keyed, created_at) VALUES ($1, $2, 0, $3)",
+        )
+        .bind(sian)
+        .bind(app::backend::tokens::hash("abcdefghjk"))
+        .bind(app.state.now())
+        .execute(&app.state.db.pool)
+        .await
+        .expect("a legacy code");
+        for expected in [StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY] {
+            let browser = app.new_browser();
+            app.call_raw_as(
+                &browser,
+                "sign_in",
+                &[("login", "sian.obrien"), ("password", PASSWORD)],
+            )
+            .await;
+            let answer = app
+                .call_raw_as(&browser, "sign_in_code", &[("code", "abcde-fghjk")])
+                .await;
+            assert_eq!(answer.status(), expected);
+        }
     }
 );
 

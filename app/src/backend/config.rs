@@ -371,7 +371,7 @@ mod tests {
     #[test]
     fn a_bad_setting_is_named_in_the_message() {
         type Change = fn(&mut Settings);
-        let cases: [(&str, Change); 8] = [
+        let cases: [(&str, Change); 10] = [
             ("public_url", |s| s.public_url = "not a url".into()),
             ("public_url", |s| {
                 s.public_url = "https://example.org/accounts".into()
@@ -388,6 +388,8 @@ mod tests {
                 s.two_factor_key = Some(SecretText("not hexadecimal".into()))
             }),
             ("api_requests_per_minute", |s| s.api_requests_per_minute = 0),
+            ("forwarded_for_proxies", |s| s.forwarded_for_proxies = 0),
+            ("password_queue", |s| s.password_queue = 10_001),
         ];
         for (setting, change) in cases {
             let mut settings = Settings::default();

@@ -46,6 +46,8 @@ fn help_explains_every_command_and_setting() {
         "GATEHOUSE_SESSION_ABSOLUTE_TIMEOUT_HOURS",
         "GATEHOUSE_LOG_FORMAT",
         "GATEHOUSE_API_REQUESTS_PER_MINUTE",
+        "GATEHOUSE_FORWARDED_FOR_PROXIES",
+        "GATEHOUSE_PASSWORD_QUEUE",
     ] {
         assert!(help.contains(word), "--help does not mention {word}");
     }

@@ -43,13 +43,13 @@ step "Formatting"
 cargo fmt --all --check
 
 step "Lints (server build, then browser build)"
-cargo clippy -p app -p server --all-targets --features app/ssr -- -D warnings
-cargo clippy -p frontend -p app --lib --target wasm32-unknown-unknown --features app/hydrate -- -D warnings
+cargo clippy -p domain -p backend -p app -p server --all-targets --features app/ssr -- -D warnings
+cargo clippy -p frontend -p app -p domain --lib --target wasm32-unknown-unknown --features app/hydrate -- -D warnings
 
 # No doctests: there are none, and their rustdoc step is the one that trips
 # when another build shares the target directory at the same moment.
 step "Unit tests"
-cargo test -p app --features ssr --lib
+cargo test -p domain -p backend --lib
 
 step "Integration tests (SQLite and PostgreSQL)"
 cargo test -p server --lib --bins --tests

@@ -1,15 +1,10 @@
-//! Gatehouse: account administration for organisations. This crate is shared
-//! by the browser (wasm, `hydrate`) and the server (`ssr`).
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+//! Gatehouse's app: the pages (`ui`) and the server functions behind them
+//! (`api`). Shared by the browser (wasm, `hydrate`) and the server (`ssr`);
+//! on the server the server functions call the `backend` crate, which the
+//! browser build never sees. Validated and wire types come from `domain`.
 #![recursion_limit = "256"]
 
 pub mod api;
-#[cfg(feature = "ssr")]
-pub mod backend;
-pub mod domain;
-pub mod error;
-#[cfg(feature = "ssr")]
-pub mod rest;
 pub mod ui;
 
 pub use ui::{App, shell};

@@ -14,10 +14,14 @@
 //! PostgreSQL: a new database on `GATEHOUSE_BENCH_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`), dropped afterwards unless
 //! `--keep`. SQLite: a file in a temporary directory (kept with `--keep`).
+// A benchmark measures real time.
+#![allow(clippy::disallowed_methods)]
+// A benchmark that cannot seed or measure should stop at once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use app::backend::db::{Backend, Db};
-use app::backend::search::{Count, SortKey, UserQuery, search_users};
-use app::domain::search_key;
+use backend::accounts::search::{Count, SortKey, UserQuery, search_users};
+use backend::db::{Backend, Db};
+use domain::search_key;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -185,7 +189,7 @@ async fn run(db: &Db, options: &Options, people: &People, fresh: bool) -> Result
         if options.explain {
             let (organisation, text) = &questions[0];
             let mut conn = db.pool.acquire().await?;
-            let plans = app::backend::search::query_plans(
+            let plans = backend::accounts::search::query_plans(
                 &mut conn,
                 db.backend,
                 &query(*organisation, text),
@@ -269,7 +273,7 @@ async fn search(
     db: &Db,
     organisation_id: i64,
     text: &str,
-) -> Result<app::backend::search::UserPage, sqlx::Error> {
+) -> Result<backend::accounts::search::UserPage, sqlx::Error> {
     search_users(db, &query(organisation_id, text)).await
 }
 

@@ -1,10 +1,10 @@
 //! The command line. `gatehouse --help` explains every command and setting.
 
 use crate::{settings, startup, telemetry};
-use app::backend::setup::{self, SetupPurpose};
-use app::backend::{Clock, SystemClock};
-use app::domain::OrganisationName;
+use backend::onboarding::setup::{self, SetupPurpose};
+use backend::{Clock, SystemClock};
 use clap::{Parser, Subcommand};
+use domain::OrganisationName;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -112,7 +112,7 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 async fn execute(
     command: Command,
-    settings: app::backend::config::CheckedSettings,
+    settings: backend::config::CheckedSettings,
     clock: Arc<dyn Clock>,
 ) -> Result<(), String> {
     let bind_address = settings.bind_address;
@@ -168,11 +168,11 @@ async fn execute(
                 .map_err(|e| {
                     format!("cannot listen on {bind_address} (setting `bind_address`): {e}")
                 })?;
-            let mailer = app::backend::mail::Mailer::from_settings(&state.settings)
+            let mailer = backend::mail::Mailer::from_settings(&state.settings)
                 .map_err(|e| format!("cannot set up mail (setting `smtp_url`): {e}"))?;
             tracing::info!(mail = %mailer.describe(), "mail worker starting");
             // Only `serve` delivers mail; tests drive delivery themselves.
-            tokio::spawn(app::backend::mail::run(
+            tokio::spawn(backend::mail::run(
                 state.db.clone(),
                 mailer,
                 state.clock.clone(),

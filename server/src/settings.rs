@@ -1,6 +1,6 @@
 //! Loads settings: defaults, then a TOML file, then `GATEHOUSE_*` variables.
 
-use app::backend::config::{CheckedSettings, Settings};
+use backend::config::{CheckedSettings, Settings};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use std::path::Path;

@@ -1,16 +1,17 @@
 //! Builds the application (state, router) and serves it. Tests call the same
 //! functions with their own settings, clock and listener.
 
-use app::backend::config::CheckedSettings;
-use app::backend::db::Db;
-use app::backend::passwords::PasswordHasher;
-use app::backend::{AppState, Clock, web};
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
+use axum::extract::FromRef;
 use axum::extract::Request;
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
+use backend::auth::passwords::PasswordHasher;
+use backend::config::CheckedSettings;
+use backend::db::Db;
+use backend::{AppState, Clock, web};
 use http::HeaderName;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
@@ -36,19 +37,7 @@ pub async fn build_state(
     db.migrate()
         .await
         .map_err(|e| format!("cannot migrate the database: {e}"))?;
-    let env = match std::env::var("LEPTOS_ENV").as_deref() {
-        Ok("DEV") | Ok("dev") => Env::DEV,
-        _ => Env::PROD,
-    };
-    let leptos_options = LeptosOptions::builder()
-        .output_name(OUTPUT_NAME)
-        .site_root(settings.site_root.display().to_string())
-        .site_pkg_dir("pkg")
-        .site_addr(settings.bind_address)
-        .env(env)
-        .build();
     Ok(AppState {
-        leptos_options,
         db,
         hasher: PasswordHasher::new(settings.password_queue),
         settings: Arc::new(settings),
@@ -56,27 +45,54 @@ pub async fn build_state(
     })
 }
 
+/// What the Leptos routes need: the backend's state (as context for the
+/// server functions) and where the built browser files are.
+#[derive(Clone, FromRef)]
+struct Site {
+    app: AppState,
+    leptos_options: LeptosOptions,
+}
+
+fn leptos_options(settings: &CheckedSettings) -> LeptosOptions {
+    let env = match std::env::var("LEPTOS_ENV").as_deref() {
+        Ok("DEV") | Ok("dev") => Env::DEV,
+        _ => Env::PROD,
+    };
+    LeptosOptions::builder()
+        .output_name(OUTPUT_NAME)
+        .site_root(settings.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.bind_address)
+        .env(env)
+        .build()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let site = Site {
+        app: state.clone(),
+        leptos_options: leptos_options(&state.settings),
+    };
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
     };
     let app_shell = {
-        let options = state.leptos_options.clone();
+        let options = site.leptos_options.clone();
         move || shell(options.clone())
     };
+    let pages: Router<AppState> = Router::new()
+        .leptos_routes_with_context(&site, generate_route_list(App), context.clone(), app_shell)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<Site, _>(
+            context, shell,
+        ))
+        .with_state(site);
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .route("/health", get(web::health))
         .route("/ready", get(web::ready))
-        .merge(app::rest::router())
-        .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
+        .merge(backend::rest::router())
+        .merge(pages)
         .route_layer(axum::middleware::from_fn(web::record_route))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, shell))
         .layer(axum::middleware::from_fn(web::server_function_status))
         .layer(axum::middleware::from_fn(web::limit_body))
         .layer(from_fn_with_state(state.clone(), web::identify))
@@ -121,18 +137,17 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         let cutoff = state.now() - 31 * 24 * 3600;
-        if let Err(error) = app::backend::throttle::forget_before(&state.db, cutoff).await {
+        if let Err(error) = backend::auth::throttle::forget_before(&state.db, cutoff).await {
             tracing::warn!(%error, "housekeeping failed");
         }
         let sent_cutoff = state.now() - 30 * 24 * 3600;
-        if let Err(error) =
-            app::backend::mail::outbox::forget_sent_before(&state.db, sent_cutoff).await
+        if let Err(error) = backend::mail::outbox::forget_sent_before(&state.db, sent_cutoff).await
         {
             tracing::warn!(%error, "housekeeping failed");
         }
         let window_cutoff = state.now() - 3600;
         if let Err(error) =
-            app::backend::api_tokens::forget_windows_before(&state.db, window_cutoff).await
+            backend::api_tokens::forget_windows_before(&state.db, window_cutoff).await
         {
             tracing::warn!(%error, "housekeeping failed");
         }

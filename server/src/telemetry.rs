@@ -1,4 +1,4 @@
-use app::backend::config::LogFormat;
+use backend::config::LogFormat;
 use tracing_subscriber::EnvFilter;
 
 /// Structured logs to stderr; `RUST_LOG` overrides the level.

@@ -3,46 +3,11 @@
 //! once on the API user's page, so creating one also works without
 //! JavaScript (the form posts and the page reloads).
 
-use crate::error::AppError;
+use domain::AppError;
+use domain::wire::ApiTokens;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
-use {crate::backend::api_tokens, crate::backend::context, crate::domain::Permission};
-
-/// The token form as typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewApiToken {
-    pub name: String,
-    /// `YYYY-MM-DD`, or empty for a token that does not expire.
-    pub expires_on: String,
-}
-
-/// A line of the API user's token list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiTokenLine {
-    pub id: i64,
-    pub name: String,
-    /// The token's first characters, e.g. `gat_1a2b3c4d`.
-    pub prefix: String,
-    pub created: String,
-    pub last_used: Option<String>,
-    pub expires: Option<String>,
-    /// "Active", "Expired", "Revoked …".
-    pub status: String,
-    /// Still works (neither revoked nor expired): it can be revoked.
-    pub live: bool,
-}
-
-/// The *API tokens* section of an API user's page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiTokens {
-    pub tokens: Vec<ApiTokenLine>,
-    /// The token made a moment ago, shown this once.
-    pub new_token: Option<String>,
-    /// Why the viewer may not create or revoke this API user's tokens (it
-    /// holds permissions they do not).
-    pub refusal: Option<String>,
-}
+use {crate::api::context, backend::api_tokens, domain::Permission, domain::wire::NewApiToken};
 
 #[server(prefix = "/fn", endpoint = "api_tokens")]
 pub async fn load_api_tokens(id: i64) -> Result<ApiTokens, AppError> {

@@ -1,35 +1,16 @@
 //! The Audit log page's server function (permission `audit.view`).
 
-use crate::error::AppError;
+use domain::AppError;
+use domain::wire::AuditLogPage;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use {
-    crate::backend::audit::{self, Action, AuditFilter},
-    crate::backend::clock::format_utc,
-    crate::backend::context,
-    crate::domain::Permission,
+    crate::api::context,
+    backend::audit::{self, Action, AuditFilter},
+    backend::clock::format_utc,
+    domain::Permission,
+    domain::wire::AuditLogLine,
 };
-
-/// A page of the audit log, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditLogPage {
-    pub rows: Vec<AuditLogLine>,
-    /// The cursor of the next (older) page, if there is one.
-    pub next: Option<String>,
-    /// Every action as `(key, description)`, for the filter.
-    pub actions: Vec<(String, String)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditLogLine {
-    pub at: String,
-    pub what: String,
-    pub actor: Option<String>,
-    pub target: Option<String>,
-    pub detail: String,
-    pub client_address: String,
-}
 
 #[server(prefix = "/fn", endpoint = "audit_log")]
 pub async fn audit_log(

@@ -6,22 +6,25 @@
 pub mod api_docs;
 pub mod api_tokens;
 pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod context;
 pub mod onboarding;
 pub mod organisations;
 pub mod profile;
 pub mod roles;
 pub mod two_factor;
-pub mod types;
 pub mod users;
 
-use crate::error::AppError;
+use domain::AppError;
+use domain::wire::{CurrentUser, SetupLinkInfo};
 use leptos::prelude::*;
-use types::{CurrentUser, SetupLinkInfo};
 #[cfg(feature = "ssr")]
 use {
-    crate::backend::redirect::local_next,
-    crate::backend::{context, devices, sessions, setup, sign_in as signing},
-    crate::domain::Login,
+    backend::auth::redirect::local_next,
+    backend::auth::{devices, sessions, sign_in as signing},
+    backend::onboarding::setup,
+    domain::Login,
+    domain::wire::SetupForm,
 };
 
 /// The signed-in person, or `None` when nobody is signed in.
@@ -34,7 +37,7 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
         Err(other) => return Err(other),
     };
     let permissions =
-        crate::backend::access::permissions_of(&context::state()?.db.pool, s.user_id).await?;
+        backend::access::permissions_of(&context::state()?.db.pool, s.user_id).await?;
     let is_platform_admin = s.is_platform_admin();
     let s = s.actor;
     Ok(Some(CurrentUser {
@@ -105,7 +108,7 @@ pub async fn complete_setup(
 ) -> Result<(), AppError> {
     let state = context::state()?;
     let client = context::client()?;
-    let form = types::SetupForm {
+    let form = SetupForm {
         organisation_name,
         first_name,
         last_name,

@@ -1,11 +1,11 @@
 //! Server functions for people following an email link, or who forgot their
 //! password. No session is needed; the link is the authority.
 
-use super::types::PasswordLinkInfo;
-#[cfg(feature = "ssr")]
-use crate::backend::{context, onboarding, sign_in};
-use crate::error::AppError;
+use domain::AppError;
+use domain::wire::PasswordLinkInfo;
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use {crate::api::context, backend::auth::sign_in, backend::clock::Stopwatch, backend::onboarding};
 
 /// What a welcome or set-password link is for. Opening it consumes nothing.
 #[server(prefix = "/fn", endpoint = "password_link")]
@@ -43,14 +43,16 @@ pub async fn choose_password(token: String, password: String) -> Result<(), AppE
 /// an account matches; throttled per address and per client.
 #[server(prefix = "/fn", endpoint = "forgotten_password")]
 pub async fn forgotten_password(login: String) -> Result<(), AppError> {
-    let login = crate::domain::Login::parse(&login)?;
-    let started = tokio::time::Instant::now();
+    let login = domain::Login::parse(&login)?;
+    let started = Stopwatch::start();
     let state = context::state()?;
     let client = context::client()?;
     let outcome =
         onboarding::forgotten_password(&state, &login.normalized(), &client.address).await;
     // Whatever happened, answer after the same time.
-    tokio::time::sleep_until(started + onboarding::FORGOTTEN_PASSWORD_ANSWER_TIME).await;
+    started
+        .wait_until(onboarding::FORGOTTEN_PASSWORD_ANSWER_TIME)
+        .await;
     outcome?;
     leptos_axum::redirect("/forgotten-password?sent=1");
     Ok(())

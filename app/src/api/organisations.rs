@@ -1,14 +1,14 @@
 //! Server functions of the platform administrator's Organisations page and
 //! of an organisation's settings.
 
-use super::types::{OrganisationSettings, OrganisationSummary};
-use crate::error::AppError;
+use domain::AppError;
+use domain::wire::{OrganisationSettings, OrganisationSummary};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {
-    crate::backend::context,
-    crate::backend::organisations::{self, NewOrganisationForm},
-    crate::domain::{LinkLifetimes, Permission},
+    crate::api::context,
+    backend::organisations::{self, NewOrganisationForm},
+    domain::{LinkLifetimes, Permission},
 };
 
 /// Every organisation (platform administrators only).
@@ -57,7 +57,7 @@ pub async fn enter_organisation(
         &context::client()?.address,
     )
     .await?;
-    leptos_axum::redirect(&crate::backend::redirect::local_next(
+    leptos_axum::redirect(&backend::auth::redirect::local_next(
         &state.settings.public_url,
         next.as_deref().or(Some("/users")),
     ));

@@ -1,10 +1,10 @@
 //! Server functions of *My profile*: only ever about the signed-in person.
 
-use super::types::{EmailChangeUndo, MyProfile};
-#[cfg(feature = "ssr")]
-use crate::backend::{context, profile as my};
-use crate::error::AppError;
+use domain::AppError;
+use domain::wire::{EmailChangeUndo, MyProfile};
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use {crate::api::context, backend::accounts::profile as my};
 
 #[server(prefix = "/fn", endpoint = "profile")]
 pub async fn profile() -> Result<MyProfile, AppError> {
@@ -82,7 +82,7 @@ pub async fn email_change_undo_link(token: String) -> Result<EmailChangeUndo, Ap
 pub async fn undo_email_change(token: String) -> Result<(), AppError> {
     let state = context::state()?;
     my::undo_email_change(&state, &token, &context::client()?.address).await?;
-    context::set_cookie(crate::backend::sessions::clearing_cookie(&state.settings));
+    context::set_cookie(backend::auth::sessions::clearing_cookie(&state.settings));
     leptos_axum::redirect("/sign-in?notice=email_change_undone");
     Ok(())
 }

@@ -2,70 +2,17 @@
 //! enrolment and its recovery codes, the person's own changes on *My
 //! profile*, and what administrators see and do on a user's page.
 
-use crate::error::AppError;
+use domain::AppError;
+use domain::wire::{AccountSecurity, Enrolment, RecoveryCodesToKeep, TwoFactorState};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use {
-    crate::backend::sessions::Stage,
-    crate::backend::two_factor::{self, Change},
-    crate::backend::{context, sign_in as signing},
-    crate::domain::Permission,
+    crate::api::context,
+    backend::auth::sessions::Stage,
+    backend::auth::sign_in as signing,
+    backend::auth::two_factor::{self, Change},
+    domain::Permission,
 };
-
-/// What the enrolment page shows. The key is secret: it is shown only to
-/// the person enrolling, on this page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Enrolment {
-    /// The base32 key in groups of four, to type into an app.
-    pub key: String,
-    /// `otpauth://totp/…`, which the QR code holds.
-    pub uri: String,
-    /// The QR code, an SVG drawn on the server, as a `data:` URL.
-    pub qr_code: String,
-    pub issuer: String,
-    pub account_name: String,
-    /// The person's permissions require it and nothing else is open until done.
-    pub required: bool,
-    /// They had enrolled before and are moving to a new device.
-    pub again: bool,
-}
-
-/// Recovery codes just made, shown once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecoveryCodesToKeep {
-    pub codes: Vec<String>,
-    /// The codes as a text file, for a download link.
-    pub download_url: String,
-}
-
-/// A person's two-factor authentication, for *My profile*.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TwoFactorState {
-    pub enrolled_since: Option<String>,
-    pub recovery_codes_left: i64,
-    /// Their permissions require it.
-    pub required: bool,
-}
-
-/// An account's two-factor authentication and open sessions, for its administrators.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccountSecurity {
-    pub enrolled_since: Option<String>,
-    pub recovery_codes_left: i64,
-    pub required: bool,
-    pub sessions: Vec<SessionLine>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionLine {
-    pub device: String,
-    pub client_address: String,
-    pub started: String,
-    pub last_active: String,
-    /// Signed in with the password, the authentication code still to come.
-    pub awaiting_code: bool,
-}
 
 /// Where someone goes once their password was right (sign-in, a password
 /// link, setup): the code step, enrolment, or where they were going.
@@ -92,11 +39,11 @@ pub async fn sign_in_code(code: String, next: Option<String>) -> Result<(), AppE
     }
     let token = signing::sign_in_with_code(&state, &pending, &code, &context::client()?).await?;
     context::replace_session(&state, None, token).await?;
-    context::set_cookie(crate::backend::devices::cookie_for(
+    context::set_cookie(backend::auth::devices::cookie_for(
         &state.settings,
         pending.user_id,
     )?);
-    leptos_axum::redirect(&crate::backend::redirect::local_next(
+    leptos_axum::redirect(&backend::auth::redirect::local_next(
         &state.settings.public_url,
         next.as_deref(),
     ));
@@ -151,13 +98,10 @@ pub async fn change_two_factor(
     };
     let mut missing = Vec::new();
     if password.is_empty() {
-        missing.push(crate::domain::FieldError::new(
-            "password",
-            "Enter your password",
-        ));
+        missing.push(domain::FieldError::new("password", "Enter your password"));
     }
     if code.trim().is_empty() {
-        missing.push(crate::domain::FieldError::new(
+        missing.push(domain::FieldError::new(
             "code",
             "Enter your authentication code",
         ));

@@ -2,15 +2,16 @@
 //! permission itself; the organisation comes from the session, never from
 //! the request.
 
-use super::types::{NewUserHints, UserDetail};
-use crate::error::AppError;
+use domain::AppError;
+use domain::wire::{NewUserHints, UserDetail, UserListPage};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {
-    crate::backend::administration::{self, AddUserForm},
-    crate::backend::context,
-    crate::backend::links::LinkPurpose,
-    crate::domain::Permission,
+    crate::api::context,
+    backend::accounts::administration::{self, AddUserForm},
+    backend::onboarding::links::LinkPurpose,
+    domain::Permission,
+    domain::wire::UserListItem,
 };
 
 /// Live hints for the Add a user form, in one round trip: whether the
@@ -82,10 +83,9 @@ pub async fn add_user(
 pub async fn user(id: i64) -> Result<UserDetail, AppError> {
     let admin = context::require(Permission::UsersView).await?;
     let state = context::state()?;
-    let manages_users =
-        crate::backend::access::require(&state.db.pool, &admin, Permission::UsersManage)
-            .await
-            .is_ok();
+    let manages_users = backend::access::require(&state.db.pool, &admin, Permission::UsersManage)
+        .await
+        .is_ok();
     administration::detail(&state, &admin, id, manages_users).await
 }
 
@@ -161,13 +161,13 @@ pub async fn list_users(
     #[server(default)] sort: String,
     #[server(default)] dir: String,
     #[server(default)] after: String,
-) -> Result<super::types::UserListPage, AppError> {
-    use crate::backend::search::{
+) -> Result<UserListPage, AppError> {
+    use backend::accounts::search::{
         self, Count, Cursor, KindFilter, SortKey, StateFilter, UserQuery,
     };
     let admin = context::require(Permission::UsersView).await?;
     let state_ = context::state()?;
-    let can_add = crate::backend::access::require(&state_.db.pool, &admin, Permission::UsersManage)
+    let can_add = backend::access::require(&state_.db.pool, &admin, Permission::UsersManage)
         .await
         .is_ok();
     let page = search::search_users(
@@ -190,11 +190,11 @@ pub async fn list_users(
         Count::Exact(n) => format!("{} accounts", thousands(n)),
         Count::AtLeast(n) => format!("{}+ accounts", thousands(n)),
     };
-    Ok(super::types::UserListPage {
+    Ok(UserListPage {
         rows: page
             .rows
             .into_iter()
-            .map(|row| super::types::UserListItem {
+            .map(|row| UserListItem {
                 id: row.id,
                 name: format!("{} {}", row.first_name, row.last_name),
                 username: row.username,
@@ -205,7 +205,7 @@ pub async fn list_users(
                     row.state
                 },
                 is_api_user: row.kind == "api",
-                created_at: crate::backend::clock::format_utc(row.created_at),
+                created_at: backend::clock::format_utc(row.created_at),
             })
             .collect(),
         next: page.next.map(|c| c.encode()),

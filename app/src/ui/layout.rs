@@ -2,11 +2,11 @@
 //! sign-out. Every page is a server render (islands mode has no client-side
 //! navigation), so who is signed in is checked on every click.
 
-use crate::api::types::CurrentUser;
 use crate::api::{SignOut, whoami};
-use crate::domain::Permission;
-use crate::error::AppError;
 use crate::ui::components::card::CardPage;
+use domain::AppError;
+use domain::Permission;
+use domain::wire::CurrentUser;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};

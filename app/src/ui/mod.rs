@@ -28,12 +28,8 @@ use pages::users::UsersPage;
 /// Content-Security-Policy with this response's nonce.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let (Some(nonce), Some(response)) =
-        (use_nonce(), use_context::<leptos_axum::ResponseOptions>())
-        && let Ok(value) =
-            http::HeaderValue::from_str(&crate::backend::web::page_content_security_policy(&nonce))
-    {
-        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    if let Some(nonce) = use_nonce() {
+        crate::api::context::set_page_security_policy(&nonce);
     }
     view! {
         <!DOCTYPE html>

@@ -1,5 +1,5 @@
-use app::backend::config::{CheckedSettings, Settings};
-use app::backend::{AppState, ManualClock};
+use backend::config::{CheckedSettings, Settings};
+use backend::{AppState, ManualClock};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
@@ -200,10 +200,10 @@ impl TestApp {
 
     /// A fresh platform setup link's token, as `gatehouse serve` prints it.
     pub async fn setup_token(&self) -> String {
-        let path = app::backend::setup::create_link(
+        let path = backend::onboarding::setup::create_link(
             &self.state.db,
             self.state.now(),
-            app::backend::setup::SetupPurpose::Platform,
+            backend::onboarding::setup::SetupPurpose::Platform,
         )
         .await
         .expect("setup link");
@@ -213,8 +213,8 @@ impl TestApp {
     /// Creates an organisation (as `gatehouse create-org` does) and returns the
     /// path of a link that creates its first administrator.
     pub async fn organisation_setup_path(&self, name: &str) -> String {
-        use app::backend::setup::{SetupPurpose, create_link, create_organisation};
-        let name = app::domain::OrganisationName::parse(name).expect("name");
+        use backend::onboarding::setup::{SetupPurpose, create_link, create_organisation};
+        let name = domain::OrganisationName::parse(name).expect("name");
         let organisation = create_organisation(&self.state.db, self.state.now(), &name)
             .await
             .expect("organisation");
@@ -283,7 +283,7 @@ impl TestApp {
     /// Deactivates an account directly in the database, as another server would.
     pub async fn deactivate(&self, user_id: i64) {
         let mut tx = self.state.db.begin_write().await.expect("transaction");
-        app::backend::users::deactivate(&mut tx, self.state.now(), user_id)
+        backend::accounts::users::deactivate(&mut tx, self.state.now(), user_id)
             .await
             .expect("deactivate");
         tx.commit().await.expect("commit");
@@ -475,7 +475,7 @@ impl TestApp {
     /// and clock on its own port; returns its address.
     pub async fn second_instance(&self) -> String {
         let settings = (*self.state.settings).clone();
-        let clock: Arc<dyn app::backend::Clock> = Arc::new(self.clock.clone());
+        let clock: Arc<dyn backend::Clock> = Arc::new(self.clock.clone());
         let state = server::startup::build_state(settings, clock)
             .await
             .expect("second instance");
@@ -565,7 +565,7 @@ impl TestApp {
     /// Runs delivery passes (Files mode: `.eml` under the data directory)
     /// until nothing due is left.
     pub async fn deliver_mail(&self) {
-        use app::backend::mail::{Mailer, deliver_due};
+        use backend::mail::{Mailer, deliver_due};
         let mailer = Mailer::from_settings(&self.state.settings).expect("mailer");
         assert!(!mailer.is_smtp(), "tests read mail from .eml files");
         loop {
@@ -824,7 +824,7 @@ impl TestApp {
 
     /// The code a person's authenticator app shows now.
     pub async fn current_code(&self, user_id: i64) -> String {
-        let secret = app::backend::two_factor::enrolled_secret(
+        let secret = backend::auth::two_factor::enrolled_secret(
             &self.state.db.pool,
             &self.state.settings,
             user_id,
@@ -863,7 +863,7 @@ impl TestApp {
             .expect("name=value");
         let (user_id,): (i64,) =
             sqlx::query_as("SELECT user_id FROM sessions WHERE token_hash = $1")
-                .bind(app::backend::tokens::hash(token))
+                .bind(backend::crypto::tokens::hash(token))
                 .fetch_one(&self.state.db.pool)
                 .await
                 .expect("session");

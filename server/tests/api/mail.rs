@@ -4,10 +4,10 @@
 
 use crate::both_backends;
 use crate::helpers::{START, TestApp};
-use app::backend::db::Db;
-use app::backend::mail::templates::{self, LinkEmail};
-use app::backend::mail::{self, DeliveryReport, Mailer, OutgoingEmail, outbox_depth};
-use app::domain::Email;
+use backend::db::Db;
+use backend::mail::templates::{self, LinkEmail};
+use backend::mail::{self, DeliveryReport, Mailer, OutgoingEmail, outbox_depth};
+use domain::Email;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::HashSet;

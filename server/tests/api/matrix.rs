@@ -842,7 +842,7 @@ fn rest_rows() -> Vec<RestRow> {
 
 /// Every `METHOD /path` of the REST API's OpenAPI document.
 fn documented_operations() -> BTreeSet<String> {
-    let document = serde_json::to_value(app::rest::document()).expect("json");
+    let document = serde_json::to_value(backend::rest::document()).expect("json");
     let paths = document["paths"].as_object().expect("paths");
     paths
         .iter()

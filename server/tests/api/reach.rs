@@ -403,7 +403,7 @@ both_backends!(
 
 /// `METHOD path` of every operation of the REST API's document.
 fn documented_operations() -> BTreeSet<String> {
-    let document = serde_json::to_value(app::rest::document()).expect("json");
+    let document = serde_json::to_value(backend::rest::document()).expect("json");
     document["paths"]
         .as_object()
         .expect("paths")

@@ -93,7 +93,7 @@ fn names(list: &Value) -> Vec<String> {
 
 async fn token_id(app: &TestApp, token: &str) -> i64 {
     let (id,): (i64,) = sqlx::query_as("SELECT id FROM api_tokens WHERE token_hash = $1")
-        .bind(app::backend::tokens::hash(token))
+        .bind(backend::crypto::tokens::hash(token))
         .fetch_one(&app.state.db.pool)
         .await
         .expect("token row");
@@ -177,7 +177,7 @@ both_backends!(
             .fetch_one(&app.state.db.pool)
             .await
             .expect("hash");
-        assert_eq!(hash, app::backend::tokens::hash(&token));
+        assert_eq!(hash, backend::crypto::tokens::hash(&token));
         // The section shows the token once, and never again.
         let id = app.user_id_by_email(SYNC_EMAIL).await.to_string();
         let again = app.call("api_tokens", &[("id", &id)]).await;
@@ -1406,7 +1406,7 @@ both_backends!(
         assert_eq!(document["openapi"], "3.1.0");
         assert_eq!(
             document,
-            serde_json::to_value(app::rest::document()).expect("json"),
+            serde_json::to_value(backend::rest::document()).expect("json"),
             "the document served is the one the routes make"
         );
     }

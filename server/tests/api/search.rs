@@ -4,11 +4,11 @@
 
 use crate::both_backends;
 use crate::helpers::*;
-use app::backend::db::{Backend, Db};
-use app::backend::search::{
+use backend::accounts::search::{
     Count, Cursor, KindFilter, SortKey, StateFilter, UserPage, UserQuery, query_plans, search_users,
 };
-use app::domain::search_key;
+use backend::db::{Backend, Db};
+use domain::search_key;
 use std::collections::HashSet;
 
 /// first name, last name, username, email, state, kind, created (minutes before START)
@@ -842,8 +842,8 @@ both_backends!(
 
 both_backends!(
     async fn an_account_added_by_the_application_is_found_by_its_parts(app: TestApp) {
-        use app::backend::users::{AccountKind, AccountState, NewAccount, insert};
-        use app::domain::{Email, FirstName, Initials, LastName, Username};
+        use backend::accounts::users::{AccountKind, AccountState, NewAccount, insert};
+        use domain::{Email, FirstName, Initials, LastName, Username};
         let db = &app.state.db;
         let organisation_id = organisation(db, "Riverside College").await;
         let account = NewAccount {

@@ -30,14 +30,14 @@ both_backends!(
         let sian = app.user_id("sian.obrien").await;
         for code in &codes {
             let compact = code.replace('-', "");
-            let bare = app::backend::tokens::hash(&compact);
+            let bare = backend::crypto::tokens::hash(&compact);
             assert!(
                 stored
                     .iter()
                     .all(|(hash, keyed)| *hash != bare && *keyed == 1),
                 "a bare SHA-256 of a code is stored"
             );
-            let keyed = app::backend::tokens::keyed_hash(
+            let keyed = backend::crypto::tokens::keyed_hash(
                 &app.state.settings,
                 "recovery-code",
                 &format!("{sian}:{compact}"),
@@ -73,7 +73,7 @@ both_backends!(
             "INSERT INTO recovery_codes (user_id, code_hash, keyed, created_at) VALUES ($1, $2, 0, $3)",
         )
         .bind(sian)
-        .bind(app::backend::tokens::hash("abcdefghjk"))
+        .bind(backend::crypto::tokens::hash("abcdefghjk"))
         .bind(app.state.now())
         .execute(&app.state.db.pool)
         .await
@@ -125,7 +125,7 @@ both_backends!(
             );
         }
         // Housekeeping forgets sent mail after a while.
-        app::backend::mail::outbox::forget_sent_before(&app.state.db, app.state.now() + 1)
+        backend::mail::outbox::forget_sent_before(&app.state.db, app.state.now() + 1)
             .await
             .expect("forgotten");
         let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM email_outbox")

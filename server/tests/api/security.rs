@@ -134,7 +134,7 @@ async fn the_service_role_cannot_undo_the_audit_log() {
     let service_url = owner_url.replacen("postgres@", &format!("{role}@"), 1);
     assert_ne!(service_url, owner_url);
 
-    let db = app::backend::db::Db::connect(&service_url)
+    let db = backend::db::Db::connect(&service_url)
         .await
         .expect("the service role connects");
     db.migrate().await.expect("nothing to run, and it says so");

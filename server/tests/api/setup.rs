@@ -196,15 +196,15 @@ both_backends!(
     async fn two_replicas_starting_together_on_a_new_database_migrate_it_once(app: TestApp) {
         let mut settings = (*app.state.settings).clone();
         settings.database_url = match app.state.db.backend {
-            app::backend::db::Backend::Postgres => fresh_postgres_database().await,
-            app::backend::db::Backend::Sqlite => {
+            backend::db::Backend::Postgres => fresh_postgres_database().await,
+            backend::db::Backend::Sqlite => {
                 format!(
                     "sqlite://{}?mode=rwc",
                     settings.data_dir.join("replicas.db").display()
                 )
             }
         };
-        let clock: std::sync::Arc<dyn app::backend::Clock> = std::sync::Arc::new(app.clock.clone());
+        let clock: std::sync::Arc<dyn backend::Clock> = std::sync::Arc::new(app.clock.clone());
         let (first, second) = tokio::join!(
             server::startup::build_state(settings.clone(), clock.clone()),
             server::startup::build_state(settings, clock),

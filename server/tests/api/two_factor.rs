@@ -29,7 +29,7 @@ async fn enrolled_sian(app: &TestApp) -> Vec<u8> {
 }
 
 async fn secret_of(app: &TestApp, user_id: i64) -> Vec<u8> {
-    app::backend::two_factor::enrolled_secret(&app.state.db.pool, &app.state.settings, user_id)
+    backend::auth::two_factor::enrolled_secret(&app.state.db.pool, &app.state.settings, user_id)
         .await
         .expect("secret")
         .expect("enrolled")
@@ -99,7 +99,7 @@ async fn grant_role(app: &TestApp, user_id: i64, role: &str) {
             .fetch_one(&mut *conn)
             .await
             .expect("user");
-    app::backend::access::grant_role_by_name(
+    backend::access::grant_role_by_name(
         &mut conn,
         app.state.now(),
         user_id,
@@ -299,9 +299,9 @@ both_backends!(
         let id = app.user_id("sian.obrien").await;
         assert_eq!(secret_of(&app, id).await, secret, "opens with the key");
         let mut other_key = (*app.state.settings).clone();
-        other_key.two_factor_key = Some(app::backend::config::EncryptionKey::random());
+        other_key.two_factor_key = Some(backend::config::EncryptionKey::random());
         assert!(
-            app::backend::two_factor::enrolled_secret(&app.state.db.pool, &other_key, id)
+            backend::auth::two_factor::enrolled_secret(&app.state.db.pool, &other_key, id)
                 .await
                 .is_err(),
             "another key cannot open it"

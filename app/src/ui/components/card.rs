@@ -1,6 +1,6 @@
 //! The single-card pages outside the signed-in shell (sign-in, links, setup).
 
-use crate::error::AppError;
+use domain::AppError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde::{Serialize, de::DeserializeOwned};

@@ -1,8 +1,8 @@
 //! Form pieces that meet WCAG 2.1 AA: every input has a label tied to it,
 //! errors are announced and linked to their field, hints are described-by.
 
-use crate::domain::{Password, PasswordContext, password_rules_hint};
-use crate::error::AppError;
+use domain::AppError;
+use domain::{Password, PasswordContext, password_rules_hint};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 

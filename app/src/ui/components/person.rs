@@ -3,8 +3,8 @@
 //! username from name and surname* is ticked, and suggested initials.
 
 use super::form::{FieldState, TextField, field_error};
-use crate::domain::{Email, FirstName, Initials, LastName, Username};
-use crate::error::AppError;
+use domain::AppError;
+use domain::{Email, FirstName, Initials, LastName, Username};
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]
@@ -52,7 +52,7 @@ impl PersonFields {
                 }
             }
         });
-        let message = |r: Result<(), crate::domain::FieldError>| r.err().map(|e| e.message);
+        let message = |r: Result<(), domain::FieldError>| r.err().map(|e| e.message);
         let errors = [
             field_error(
                 first,

@@ -2,16 +2,16 @@
 //! the server runs; the username generated from the names and checked
 //! across all organisations; similar accounts shown before a duplicate is made.
 
-use crate::api::types::CurrentUser;
-use crate::api::types::{UserSummary, UsernameCheck};
 use crate::api::users::{AddUser, add_user_hints};
-use crate::domain::{Email, Username};
-use crate::error::AppError;
 use crate::ui::components::form::{
     ErrorSummary, ServerForm, SubmitButton, action_error, mark_hydrated, posted_error,
 };
 use crate::ui::components::person::{NameAndEmailFields, PersonFields, UsernameAndInitialsFields};
 use crate::ui::pages::organisations::OrganisationPicker;
+use domain::AppError;
+use domain::wire::CurrentUser;
+use domain::wire::{UserSummary, UsernameCheck};
+use domain::{Email, Username};
 use leptos::prelude::*;
 use leptos_meta::Title;
 

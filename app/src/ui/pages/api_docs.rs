@@ -3,11 +3,10 @@
 //! Public, outside the signed-in shell; rendered on the server with nothing
 //! loaded from elsewhere, so it also works offline.
 
-use crate::api::api_docs::{
-    ApiGroup, ApiOperation, ApiReference, ApiSchema, ApiType, api_reference,
-};
-use crate::domain::Permission;
+use crate::api::api_docs::api_reference;
 use crate::ui::layout::ErrorPage;
+use domain::Permission;
+use domain::wire::{ApiGroup, ApiOperation, ApiReference, ApiSchema, ApiType};
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -2,10 +2,11 @@
 //! without JavaScript and can be bookmarked), newest entries first, a page
 //! at a time.
 
-use crate::api::audit::{AuditLogLine, AuditLogPage, audit_log};
-use crate::error::AppError;
+use crate::api::audit::audit_log;
 use crate::ui::components::href_with_query;
 use crate::ui::layout::ErrorPanel;
+use domain::AppError;
+use domain::wire::{AuditLogLine, AuditLogPage};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -1,4 +1,4 @@
-use crate::api::types::CurrentUser;
+use domain::wire::CurrentUser;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -6,10 +6,10 @@ use crate::api::organisations::{
     AddOrganisation, EnterOrganisation, SaveOrganisationSettings, list_organisations,
     load_organisation_settings,
 };
-use crate::api::types::{CurrentUser, OrganisationSummary};
-use crate::domain::LinkLifetimes;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
 use crate::ui::layout::ErrorPanel;
+use domain::LinkLifetimes;
+use domain::wire::{CurrentUser, OrganisationSummary};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;

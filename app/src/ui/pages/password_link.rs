@@ -2,13 +2,13 @@
 //! password; and the forgotten-password form they fall back to.
 
 use crate::api::onboarding::{ChoosePassword, ForgottenPassword, password_link};
-use crate::api::types::PasswordLinkInfo;
-use crate::error::AppError;
 use crate::ui::components::card::{CardPage, LinkPage};
 use crate::ui::components::form::{
     ErrorSummary, FieldState, NewPasswordField, PlainField, ServerForm, SubmitButton, action_error,
     mark_hydrated, new_password_error, posted_error,
 };
+use domain::AppError;
+use domain::wire::PasswordLinkInfo;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -6,14 +6,15 @@ use crate::api::profile::{
     ChangeMyEmail, ChangeMyPassword, ConfirmEmail, EndMySession, UndoEmailChange, UpdateMyDetails,
     email_change_link, email_change_undo_link, profile,
 };
-use crate::api::two_factor::{ChangeTwoFactor, TwoFactorState, my_two_factor};
-use crate::api::types::EmailChangeUndo;
-use crate::api::types::MyProfile;
-use crate::domain::password_rules_hint;
-use crate::error::AppError;
+use crate::api::two_factor::{ChangeTwoFactor, my_two_factor};
 use crate::ui::components::card::LinkPage;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
 use crate::ui::layout::ErrorPanel;
+use domain::AppError;
+use domain::password_rules_hint;
+use domain::wire::EmailChangeUndo;
+use domain::wire::MyProfile;
+use domain::wire::TwoFactorState;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -3,14 +3,16 @@
 //! post without JavaScript, checkbox lists as repeated `name[]` fields.
 
 use crate::api::roles::{
-    AccessChoice, AccessMember, AddProfile, AddRole, ProfileDetail, ProfileSummary, RoleDetail,
-    RoleSummary, SaveProfile, SaveRole, SaveUserAccess, UserAccess, load_profile, load_profiles,
+    AddProfile, AddRole, SaveProfile, SaveRole, SaveUserAccess, load_profile, load_profiles,
     load_role, load_roles, load_user_access,
 };
-use crate::domain::Permission;
-use crate::error::AppError;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
 use crate::ui::layout::ErrorPanel;
+use domain::AppError;
+use domain::Permission;
+use domain::wire::{
+    AccessChoice, AccessMember, ProfileDetail, ProfileSummary, RoleDetail, RoleSummary, UserAccess,
+};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;

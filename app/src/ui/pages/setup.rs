@@ -2,16 +2,16 @@
 //! administrator, or an administrator of an existing organisation. Every
 //! field is checked in the browser by the same domain code the server runs.
 
-use crate::api::types::SetupLinkInfo;
 use crate::api::{CompleteSetup, setup_link};
-use crate::domain::OrganisationName;
-use crate::error::AppError;
 use crate::ui::components::card::LinkPage;
 use crate::ui::components::form::{
     ErrorSummary, FieldState, NewPasswordField, ServerForm, SubmitButton, TextField, action_error,
     field_error, mark_hydrated, new_password_error, posted_error,
 };
 use crate::ui::components::person::{NameAndEmailFields, PersonFields, UsernameAndInitialsFields};
+use domain::AppError;
+use domain::OrganisationName;
+use domain::wire::SetupLinkInfo;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -6,12 +6,13 @@
 
 use crate::api::SignOut;
 use crate::api::two_factor::{
-    AccountSecurity, ConfirmTwoFactor, EndUserSessions, Enrolment, RecoveryCodesToKeep,
-    ResetTwoFactor, recovery_codes, two_factor_enrolment, user_security,
+    ConfirmTwoFactor, EndUserSessions, ResetTwoFactor, recovery_codes, two_factor_enrolment,
+    user_security,
 };
-use crate::error::AppError;
 use crate::ui::components::card::CardPage;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
+use domain::AppError;
+use domain::wire::{AccountSecurity, Enrolment, RecoveryCodesToKeep};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;

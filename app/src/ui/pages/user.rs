@@ -2,15 +2,16 @@
 //! profiles, and history.
 //! Rendered on the server; its forms post without needing JavaScript.
 
-use crate::api::api_tokens::{ApiTokens, CreateApiToken, RevokeApiToken, load_api_tokens};
-use crate::api::types::{CurrentUser, UserDetail};
+use crate::api::api_tokens::{CreateApiToken, RevokeApiToken, load_api_tokens};
 use crate::api::users::{SendUserEmail, SetUserActive, UpdateUser, user};
-use crate::domain::Permission;
-use crate::error::AppError;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
 use crate::ui::layout::ErrorPanel;
 use crate::ui::pages::roles::UserAccessSection;
 use crate::ui::pages::two_factor::UserSecuritySection;
+use domain::AppError;
+use domain::Permission;
+use domain::wire::ApiTokens;
+use domain::wire::{CurrentUser, UserDetail};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;

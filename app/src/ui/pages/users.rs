@@ -2,12 +2,12 @@
 //! address, so it works without JavaScript, can be bookmarked and goes
 //! Back correctly. A small island makes the search run as you type.
 
-use crate::api::types::UserListPage;
 use crate::api::users::list_users;
 use crate::ui::components::form::mark_hydrated;
 use crate::ui::components::href_with_query;
 use crate::ui::layout::ErrorPanel;
 use crate::ui::pages::organisations::OrganisationPicker;
+use domain::wire::UserListPage;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -12,7 +12,9 @@
 use crate::access;
 use crate::access::actor::{Actor, TokenUse};
 use crate::accounts::administration;
-use crate::audit::{self, ActedBy, Action};
+use crate::accounts::users::{AccountKind, AccountState};
+use crate::acting::Acting;
+use crate::audit::{Action, Subject};
 use crate::auth::sessions::SignedIn;
 use crate::clock::{UnixTime, format_utc, parse_day};
 use crate::crypto::sealing::{Sealed, open, seal};
@@ -21,7 +23,7 @@ use crate::db::{Db, violated_constraint};
 use crate::state::AppState;
 use domain::AppError;
 use domain::wire::{ApiTokenLine, ApiTokens, NewApiToken};
-use domain::{FieldError, TokenName};
+use domain::{FieldError, TokenName, collect};
 
 /// What every token starts with, so it is recognisable (in a config file, a
 /// secret scanner's report).
@@ -83,24 +85,27 @@ pub async fn create(
 ) -> Result<String, AppError> {
     let account = api_user(state, admin, user_id).await?;
     access::require_reach(&mut *state.db.pool.acquire().await?, admin, &account).await?;
-    if account.state == "deactivated" {
+    if account.state == AccountState::Deactivated {
         return Err(AppError::Conflict(
             "This API user is deactivated: reactivate it before giving it a token".into(),
         ));
     }
     let now = state.now();
     let mut errors = Vec::new();
-    let name = administration::collect(&mut errors, TokenName::parse(&form.name));
-    let expires_at = administration::collect(&mut errors, parse_expiry(&form.expires_on, now));
+    let name = collect(&mut errors, TokenName::parse(&form.name));
+    let expires_at = collect(&mut errors, parse_expiry(&form.expires_on, now));
     let (Some(name), Some(expires_at)) = (name, expires_at) else {
         return Err(AppError::Validation(errors));
     };
     let token = format!("{TOKEN_PREFIX}{}", tokens::generate());
-    let mut tx = state.db.begin_write().await?;
+    let mut write = Acting::by(admin, state.now(), client_address)
+        .begin(&state.db)
+        .await?;
+    let now = write.now();
     let live: Vec<(String,)> =
         sqlx::query_as("SELECT name FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL")
             .bind(user_id)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *write)
             .await?;
     let name_taken = || {
         AppError::field(
@@ -126,7 +131,7 @@ pub async fn create(
     .bind(now)
     .bind(admin.user_id)
     .bind(expires_at)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *write)
     .await;
     let token_id = match inserted {
         Ok((id,)) => id,
@@ -141,41 +146,31 @@ pub async fn create(
     )
     .bind(now)
     .bind(user_id)
-    .execute(&mut *tx)
+    .execute(&mut *write)
     .await?;
-    let by = ActedBy::from(admin);
-    audit::record_by(
-        &mut tx,
-        now,
-        admin,
-        user_id,
-        Action::ApiTokenCreated,
-        format!(
-            "token={} prefix={} expires={}",
-            name,
-            &token[..SHOWN_CHARS],
-            expires_at.map_or("never".to_owned(), format_utc)
-        ),
-        client_address,
-    )
-    .await?;
-    if activated.rows_affected() == 1 {
-        audit::record(
-            &mut *tx,
-            now,
-            audit::Entry {
-                action: Action::AccountActivated,
-                organisation_id: Some(account.organisation_id),
-                by,
-                target_user_id: Some(user_id),
-                detail: "first API token".into(),
-                client_address,
-            },
+    write
+        .audit(
+            Action::ApiTokenCreated,
+            Subject::Account(user_id),
+            format!(
+                "token={} prefix={} expires={}",
+                name,
+                &token[..SHOWN_CHARS],
+                expires_at.map_or("never".to_owned(), format_utc)
+            ),
         )
         .await?;
+    if activated.rows_affected() == 1 {
+        write
+            .audit(
+                Action::AccountActivated,
+                Subject::Account(user_id),
+                "first API token",
+            )
+            .await?;
     }
     tracing::info!(token_id, user_id, "API token created");
-    tx.commit().await?;
+    write.commit().await?;
     Ok(token)
 }
 
@@ -190,12 +185,14 @@ pub async fn revoke(
     let account = api_user(state, admin, user_id).await?;
     access::require_reach(&mut *state.db.pool.acquire().await?, admin, &account).await?;
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
+    let mut write = Acting::by(admin, now, client_address)
+        .begin(&state.db)
+        .await?;
     let token: Option<(String, String)> =
         sqlx::query_as("SELECT name, prefix FROM api_tokens WHERE id = $1 AND user_id = $2")
             .bind(token_id)
             .bind(user_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *write)
             .await?;
     let (name, prefix) = token.ok_or_else(|| AppError::NotFound("The token".into()))?;
     let revoked = sqlx::query(
@@ -205,21 +202,18 @@ pub async fn revoke(
     .bind(now)
     .bind(admin.user_id)
     .bind(token_id)
-    .execute(&mut *tx)
+    .execute(&mut *write)
     .await?;
     if revoked.rows_affected() == 1 {
-        audit::record_by(
-            &mut tx,
-            now,
-            admin,
-            user_id,
-            Action::ApiTokenRevoked,
-            format!("token={name} prefix={prefix}"),
-            client_address,
-        )
-        .await?;
+        write
+            .audit(
+                Action::ApiTokenRevoked,
+                Subject::Account(user_id),
+                format!("token={name} prefix={prefix}"),
+            )
+            .await?;
     }
-    tx.commit().await?;
+    write.commit().await?;
     Ok(())
 }
 
@@ -388,8 +382,10 @@ struct BearerRow {
     token_prefix: String,
     expires_at: Option<i64>,
     revoked_at: Option<i64>,
-    state: String,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    state: AccountState,
+    #[sqlx(try_from = "String")]
+    kind: AccountKind,
 }
 
 /// The API user a bearer token stands for, read from the database now.
@@ -418,10 +414,10 @@ pub async fn authenticate(
     let Some(row) = row else {
         return Ok(Err(Refusal::Unknown));
     };
-    if row.kind != "api" {
+    if row.kind != AccountKind::Api {
         return Ok(Err(Refusal::Unknown));
     }
-    if row.revoked_at.is_some() || row.state != "active" {
+    if row.revoked_at.is_some() || row.state != AccountState::Active {
         return Ok(Err(Refusal::Revoked));
     }
     if row.expires_at.is_some_and(|at| at <= now) {

@@ -1,170 +1,80 @@
-//! The append-only audit log (the database refuses updates and deletes).
+//! The append-only audit log (the database refuses updates and deletes):
+//! what an entry says (`Action`, `ActedBy`, `Subject`) and the Audit log
+//! page's search. Entries are appended by units of work (`acting.rs`).
 //! Entries never hold a password, token or code.
 
 use crate::access::actor::Actor;
 use crate::clock::UnixTime;
 
-/// What happened. Stored as the string on the right.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    SignInSucceeded,
-    SignInFailed,
-    SignInThrottled,
-    CurrentPasswordFailed,
-    CurrentPasswordThrottled,
-    SignedOut,
-    OrganisationCreated,
-    AccountCreated,
-    SetupLinkCreated,
-    AccountDeactivated,
-    AccountReactivated,
-    AccountDetailsChanged,
-    AccountActivated,
-    PasswordChanged,
-    EmailQueued,
-    PasswordResetRequested,
-    EmailAddressChanged,
-    EmailChangeUndone,
-    SessionEnded,
-    OrganisationSettingsChanged,
-    OrganisationEntered,
-    RoleCreated,
-    RoleChanged,
-    ProfileCreated,
-    ProfileChanged,
-    AccessGranted,
-    AccessRemoved,
-    TwoFactorEnrolled,
-    TwoFactorReset,
-    TwoFactorFailed,
-    RecoveryCodeUsed,
-    RecoveryCodesRegenerated,
-    SessionsEndedByAdministrator,
-    ApiTokenCreated,
-    ApiTokenRevoked,
+/// Writes the `Action` enum, its stored names, its descriptions and the
+/// list of all of them from one table, so they cannot drift apart.
+macro_rules! actions {
+    ($($variant:ident = $stored:literal, $description:literal;)+) => {
+        /// What happened. Stored as its name (`as_str`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Action {
+            $($variant,)+
+        }
+
+        impl Action {
+            /// Every action, in the order the audit page offers them.
+            pub const ALL: &[Action] = &[$(Action::$variant,)+];
+
+            /// The name stored in the log.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $stored,)+
+                }
+            }
+
+            /// What the entry says to a person reading the log, from its
+            /// stored name.
+            pub fn describe(stored: &str) -> &'static str {
+                match stored {
+                    $($stored => $description,)+
+                    _ => "Other",
+                }
+            }
+        }
+    };
 }
 
-impl Action {
-    /// Every action, in the order the audit page offers them.
-    pub const ALL: [Action; 35] = [
-        Action::SignInSucceeded,
-        Action::SignInFailed,
-        Action::SignInThrottled,
-        Action::CurrentPasswordFailed,
-        Action::CurrentPasswordThrottled,
-        Action::SignedOut,
-        Action::OrganisationCreated,
-        Action::AccountCreated,
-        Action::SetupLinkCreated,
-        Action::AccountDeactivated,
-        Action::AccountReactivated,
-        Action::AccountDetailsChanged,
-        Action::AccountActivated,
-        Action::PasswordChanged,
-        Action::EmailQueued,
-        Action::PasswordResetRequested,
-        Action::EmailAddressChanged,
-        Action::EmailChangeUndone,
-        Action::SessionEnded,
-        Action::OrganisationSettingsChanged,
-        Action::OrganisationEntered,
-        Action::RoleCreated,
-        Action::RoleChanged,
-        Action::ProfileCreated,
-        Action::ProfileChanged,
-        Action::AccessGranted,
-        Action::AccessRemoved,
-        Action::TwoFactorEnrolled,
-        Action::TwoFactorReset,
-        Action::TwoFactorFailed,
-        Action::RecoveryCodeUsed,
-        Action::RecoveryCodesRegenerated,
-        Action::SessionsEndedByAdministrator,
-        Action::ApiTokenCreated,
-        Action::ApiTokenRevoked,
-    ];
-
-    /// What the entry says to a person reading the log.
-    pub fn describe(action: &str) -> &'static str {
-        match action {
-            "sign_in.succeeded" => "Signed in",
-            "sign_in.failed" => "Sign-in failed",
-            "sign_in.throttled" => "Sign-in refused: too many attempts",
-            "current_password.failed" => "Wrong current password on My profile",
-            "current_password.throttled" => "Current password refused: too many attempts",
-            "sign_out" => "Signed out",
-            "organisation.created" => "Organisation created",
-            "account.created" => "Account created",
-            "setup_link.created" => "Setup link created",
-            "account.deactivated" => "Account deactivated",
-            "account.reactivated" => "Account reactivated",
-            "account.details_changed" => "Details changed",
-            "account.activated" => "Account activated",
-            "password.changed" => "Password set",
-            "email.queued" => "Email sent",
-            "password_reset.requested" => "Password reset requested",
-            "email_address.changed" => "Email address changed",
-            "email_address.change_undone" => "Email address change undone from the old address",
-            "session.ended" => "Session ended",
-            "organisation.settings_changed" => "Organisation settings changed",
-            "organisation.entered" => "Platform administrator started working here",
-            "role.created" => "Role created",
-            "role.changed" => "Role changed",
-            "profile.created" => "Profile created",
-            "profile.changed" => "Profile changed",
-            "access.granted" => "Role or profile given",
-            "access.removed" => "Role or profile taken away",
-            "two_factor.enrolled" => "Two-factor authentication set up",
-            "two_factor.reset" => "Two-factor authentication reset",
-            "two_factor.failed" => "Wrong authentication code",
-            "two_factor.recovery_code_used" => "Signed in with a recovery code",
-            "two_factor.recovery_codes_regenerated" => "New recovery codes made",
-            "sessions.ended_by_administrator" => "All sessions ended by an administrator",
-            "api_token.created" => "API token created",
-            "api_token.revoked" => "API token revoked",
-            _ => "Other",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::SignInSucceeded => "sign_in.succeeded",
-            Action::SignInFailed => "sign_in.failed",
-            Action::SignInThrottled => "sign_in.throttled",
-            Action::CurrentPasswordFailed => "current_password.failed",
-            Action::CurrentPasswordThrottled => "current_password.throttled",
-            Action::SignedOut => "sign_out",
-            Action::OrganisationCreated => "organisation.created",
-            Action::AccountCreated => "account.created",
-            Action::SetupLinkCreated => "setup_link.created",
-            Action::AccountDeactivated => "account.deactivated",
-            Action::AccountReactivated => "account.reactivated",
-            Action::AccountDetailsChanged => "account.details_changed",
-            Action::AccountActivated => "account.activated",
-            Action::PasswordChanged => "password.changed",
-            Action::EmailQueued => "email.queued",
-            Action::PasswordResetRequested => "password_reset.requested",
-            Action::EmailAddressChanged => "email_address.changed",
-            Action::EmailChangeUndone => "email_address.change_undone",
-            Action::SessionEnded => "session.ended",
-            Action::OrganisationSettingsChanged => "organisation.settings_changed",
-            Action::OrganisationEntered => "organisation.entered",
-            Action::RoleCreated => "role.created",
-            Action::RoleChanged => "role.changed",
-            Action::ProfileCreated => "profile.created",
-            Action::ProfileChanged => "profile.changed",
-            Action::AccessGranted => "access.granted",
-            Action::AccessRemoved => "access.removed",
-            Action::TwoFactorEnrolled => "two_factor.enrolled",
-            Action::TwoFactorReset => "two_factor.reset",
-            Action::TwoFactorFailed => "two_factor.failed",
-            Action::RecoveryCodeUsed => "two_factor.recovery_code_used",
-            Action::RecoveryCodesRegenerated => "two_factor.recovery_codes_regenerated",
-            Action::SessionsEndedByAdministrator => "sessions.ended_by_administrator",
-            Action::ApiTokenCreated => "api_token.created",
-            Action::ApiTokenRevoked => "api_token.revoked",
-        }
-    }
+actions! {
+    SignInSucceeded = "sign_in.succeeded", "Signed in";
+    SignInFailed = "sign_in.failed", "Sign-in failed";
+    SignInThrottled = "sign_in.throttled", "Sign-in refused: too many attempts";
+    CurrentPasswordFailed = "current_password.failed", "Wrong current password on My profile";
+    CurrentPasswordThrottled = "current_password.throttled", "Current password refused: too many attempts";
+    SignedOut = "sign_out", "Signed out";
+    OrganisationCreated = "organisation.created", "Organisation created";
+    AccountCreated = "account.created", "Account created";
+    SetupLinkCreated = "setup_link.created", "Setup link created";
+    AccountDeactivated = "account.deactivated", "Account deactivated";
+    AccountReactivated = "account.reactivated", "Account reactivated";
+    AccountDetailsChanged = "account.details_changed", "Details changed";
+    AccountActivated = "account.activated", "Account activated";
+    PasswordChanged = "password.changed", "Password set";
+    EmailQueued = "email.queued", "Email sent";
+    PasswordResetRequested = "password_reset.requested", "Password reset requested";
+    EmailAddressChanged = "email_address.changed", "Email address changed";
+    EmailChangeUndone = "email_address.change_undone", "Email address change undone from the old address";
+    SessionEnded = "session.ended", "Session ended";
+    OrganisationSettingsChanged = "organisation.settings_changed", "Organisation settings changed";
+    OrganisationEntered = "organisation.entered", "Platform administrator started working here";
+    RoleCreated = "role.created", "Role created";
+    RoleChanged = "role.changed", "Role changed";
+    ProfileCreated = "profile.created", "Profile created";
+    ProfileChanged = "profile.changed", "Profile changed";
+    AccessGranted = "access.granted", "Role or profile given";
+    AccessRemoved = "access.removed", "Role or profile taken away";
+    TwoFactorEnrolled = "two_factor.enrolled", "Two-factor authentication set up";
+    TwoFactorReset = "two_factor.reset", "Two-factor authentication reset";
+    TwoFactorFailed = "two_factor.failed", "Wrong authentication code";
+    RecoveryCodeUsed = "two_factor.recovery_code_used", "Signed in with a recovery code";
+    RecoveryCodesRegenerated = "two_factor.recovery_codes_regenerated", "New recovery codes made";
+    SessionsEndedByAdministrator = "sessions.ended_by_administrator", "All sessions ended by an administrator";
+    ApiTokenCreated = "api_token.created", "API token created";
+    ApiTokenRevoked = "api_token.revoked", "API token revoked";
 }
 
 /// Who an entry is by: an account, and the API token it used, if any.
@@ -199,64 +109,31 @@ impl From<&Actor> for ActedBy {
     }
 }
 
-/// One entry to append.
-#[derive(Debug, Clone)]
-pub struct Entry<'a> {
-    pub action: Action,
-    /// `None` files it under the target account's organisation.
-    pub organisation_id: Option<i64>,
-    pub by: ActedBy,
-    pub target_user_id: Option<i64>,
-    pub detail: String,
-    pub client_address: &'a str,
+/// What an entry is about, which also says whose log it is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// An account; filed under its organisation.
+    Account(i64),
+    /// An organisation as a whole.
+    Organisation(i64),
+    /// Nothing known (a sign-in attempt for no account); the platform's.
+    Unknown,
 }
 
-pub async fn record<'c, E>(executor: E, now: UnixTime, entry: Entry<'_>) -> Result<(), sqlx::Error>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
-{
-    sqlx::query(
-        "INSERT INTO audit_log (at, organisation_id, actor_user_id, target_user_id, action, detail, client_address, actor_token_id)
-         VALUES ($1, COALESCE($2, (SELECT organisation_id FROM users WHERE id = $4)), $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(now)
-    .bind(entry.organisation_id)
-    .bind(entry.by.user_id)
-    .bind(entry.target_user_id)
-    .bind(entry.action.as_str())
-    .bind(entry.detail)
-    .bind(entry.client_address)
-    .bind(entry.by.token_id)
-    .execute(executor)
-    .await?;
-    Ok(())
-}
+impl Subject {
+    pub(crate) fn organisation_id(self) -> Option<i64> {
+        match self {
+            Subject::Organisation(id) => Some(id),
+            Subject::Account(_) | Subject::Unknown => None,
+        }
+    }
 
-/// Records what an actor did to an account of their organisation
-/// (possibly their own).
-pub async fn record_by(
-    conn: &mut sqlx::AnyConnection,
-    now: UnixTime,
-    actor: &Actor,
-    target_user_id: i64,
-    action: Action,
-    detail: String,
-    client_address: &str,
-) -> Result<(), sqlx::Error> {
-    record(
-        conn,
-        now,
-        Entry {
-            action,
-            // The target's: a platform administrator acts across organisations.
-            organisation_id: None,
-            by: ActedBy::from(actor),
-            target_user_id: Some(target_user_id),
-            detail,
-            client_address,
-        },
-    )
-    .await
+    pub(crate) fn user_id(self) -> Option<i64> {
+        match self {
+            Subject::Account(id) => Some(id),
+            Subject::Organisation(_) | Subject::Unknown => None,
+        }
+    }
 }
 
 /// The Audit log page's filters, as typed (all optional).

@@ -4,8 +4,8 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::sync::Arc;
-use std::time::Duration;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 /// Seconds since the Unix epoch; what the database stores.
 pub type UnixTime = i64;

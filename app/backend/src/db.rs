@@ -169,3 +169,47 @@ pub fn violated_constraint(error: &sqlx::Error) -> Option<String> {
 }
 
 pub use domain::error::internal;
+
+/// A name read from the database that the code does not know: the schema
+/// and the code disagree.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {what} {value:?} in the database")]
+pub struct UnknownStoredName {
+    pub what: &'static str,
+    pub value: String,
+}
+
+/// An enum stored as text: `as_str` for writing, and `TryFrom<String>` for
+/// reading rows (`#[sqlx(try_from = "String")]`), both from one list.
+macro_rules! stored_names {
+    ($(#[$meta:meta])* pub enum $name:ident { $($variant:ident = $stored:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($variant,)+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $stored,)+
+                }
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::db::UnknownStoredName;
+
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                match value.as_str() {
+                    $($stored => Ok($name::$variant),)+
+                    _ => Err($crate::db::UnknownStoredName {
+                        what: stringify!($name),
+                        value,
+                    }),
+                }
+            }
+        }
+    };
+}
+pub(crate) use stored_names;

@@ -7,6 +7,7 @@
 //! - `organisations`, `api_tokens`, `audit`, `mail`
 //! - `rest`: the REST API (`/api/v1`) and its OpenAPI document
 //! - `crypto`: secret tokens, keyed hashes and sealing
+//! - `acting`: one unit of work (when, by whom, from where; audited)
 //! - `db`, `config`, `clock`, `state`, `web` (HTTP middleware)
 //!
 //! It knows no screen and no Leptos (the crate has neither as a dependency):
@@ -15,6 +16,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod acting;
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;

@@ -3,17 +3,16 @@
 //! organisation's own settings.
 
 use crate::access::{self, ADMINISTRATOR_ROLE};
-use crate::accounts::administration::{self, NewUser, collect};
+use crate::accounts::administration::{self, NewUser};
 use crate::accounts::users::{self, AccountKind};
-use crate::audit::{self, ActedBy, Action, Entry};
+use crate::acting::Acting;
+use crate::audit::{ActedBy, Action, Subject};
 use crate::auth::sessions::{self, SignedIn};
 use crate::clock::format_utc;
 use crate::state::AppState;
 use domain::AppError;
 use domain::wire::{OrganisationSettings, OrganisationSummary};
-use domain::{
-    Email, FieldError, FirstName, Initials, LastName, LinkLifetimes, OrganisationName, Username,
-};
+use domain::{FieldError, LinkLifetimes, OrganisationName, PersonForm, Username, collect};
 
 /// Refuses anyone who is not a platform administrator now.
 fn require_platform_admin(admin: &SignedIn) -> Result<(), AppError> {
@@ -82,17 +81,26 @@ pub async fn add(
         &mut errors,
         OrganisationName::parse(&form.organisation_name),
     );
-    let first = collect(&mut errors, FirstName::parse(&form.first_name));
-    let last = collect(&mut errors, LastName::parse(&form.last_name));
-    let email = collect(&mut errors, Email::parse(&form.email));
-    let (Some(name), Some(first_name), Some(last_name), Some(email)) = (name, first, last, email)
-    else {
+    let person = PersonForm {
+        first_name: &form.first_name,
+        last_name: &form.last_name,
+        email: &form.email,
+        username: None,
+        initials: None,
+    }
+    .parse()
+    .map_err(|person_errors| errors.extend(person_errors))
+    .ok();
+    let (Some(name), Some(mut person)) = (name, person) else {
         return Err(AppError::Validation(errors));
     };
     // The first free of the usernames the Add a user form would offer.
-    let mut candidates = vec![Username::from_names(&first_name, &last_name)];
-    candidates.extend(Username::alternatives(&first_name, &last_name));
-    let username = users::free_usernames(&state.db, &candidates, 1)
+    let mut candidates = vec![person.username];
+    candidates.extend(Username::alternatives(
+        &person.first_name,
+        &person.last_name,
+    ));
+    person.username = users::free_usernames(&state.db, &candidates, 1)
         .await?
         .into_iter()
         .next()
@@ -103,52 +111,36 @@ pub async fn add(
             )
         })?;
     let new = NewUser {
-        initials: Initials::suggest(&first_name, &last_name),
-        first_name,
-        last_name,
-        email,
-        username,
+        person,
         kind: AccountKind::Person,
         send_welcome_email: true,
     };
 
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
+    let mut write = Acting::by(admin, now, client_address)
+        .begin(&state.db)
+        .await?;
     let organisation_id =
-        crate::onboarding::setup::insert_organisation(&mut tx, now, &name).await?;
-    audit::record(
-        &mut *tx,
-        now,
-        Entry {
-            action: Action::OrganisationCreated,
-            organisation_id: Some(organisation_id),
-            by: ActedBy::from(&**admin),
-            target_user_id: None,
-            detail: String::new(),
-            client_address,
-        },
-    )
-    .await?;
-    let user_id = administration::create_account(
-        &mut tx,
-        state,
-        now,
-        admin,
-        organisation_id,
-        &new,
-        client_address,
-    )
-    .await
-    .map_err(|error| match error.field_message("username") {
-        // Taken between the check and the insert: nothing was written.
-        Some(_) => AppError::BadRequest(
-            "The username made from these names was taken a moment ago. Submit the form again"
-                .into(),
-        ),
-        None => error,
-    })?;
+        crate::onboarding::setup::insert_organisation(&mut write, now, &name).await?;
+    write
+        .audit(
+            Action::OrganisationCreated,
+            Subject::Organisation(organisation_id),
+            "",
+        )
+        .await?;
+    let user_id = administration::create_account(&mut write, state, organisation_id, &new)
+        .await
+        .map_err(|error| match error.field_message("username") {
+            // Taken between the check and the insert: nothing was written.
+            Some(_) => AppError::BadRequest(
+                "The username made from these names was taken a moment ago. Submit the form again"
+                    .into(),
+            ),
+            None => error,
+        })?;
     access::grant_role_by_name(
-        &mut tx,
+        &mut write,
         now,
         user_id,
         organisation_id,
@@ -156,7 +148,7 @@ pub async fn add(
         Some(admin.user_id),
     )
     .await?;
-    tx.commit().await?;
+    write.commit().await?;
     sessions::set_working_organisation(&state.db, admin.session_id, organisation_id).await?;
     Ok(user_id)
 }
@@ -180,19 +172,14 @@ pub async fn enter(
         return Ok(());
     }
     sessions::set_working_organisation(&state.db, admin.session_id, organisation_id).await?;
-    audit::record(
-        &state.db.pool,
-        state.now(),
-        Entry {
-            action: Action::OrganisationEntered,
-            organisation_id: Some(organisation_id),
-            by: ActedBy::from(&**admin),
-            target_user_id: None,
-            detail: String::new(),
-            client_address,
-        },
-    )
-    .await?;
+    Acting::new(state.now(), ActedBy::from(&**admin), client_address)
+        .audit(
+            &state.db.pool,
+            Action::OrganisationEntered,
+            Subject::Organisation(organisation_id),
+            "",
+        )
+        .await?;
     Ok(())
 }
 
@@ -225,31 +212,28 @@ pub async fn save_settings(
     client_address: &str,
 ) -> Result<(), AppError> {
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
+    let mut write = Acting::by(admin, now, client_address)
+        .begin(&state.db)
+        .await?;
     sqlx::query(
         "UPDATE organisations SET welcome_link_hours = $1, password_link_minutes = $2 WHERE id = $3",
     )
     .bind(lifetimes.welcome_link_hours)
     .bind(lifetimes.password_link_minutes)
     .bind(admin.working_organisation_id)
-    .execute(&mut *tx)
+    .execute(&mut *write)
     .await?;
-    audit::record(
-        &mut *tx,
-        now,
-        Entry {
-            action: Action::OrganisationSettingsChanged,
-            organisation_id: Some(admin.working_organisation_id),
-            by: ActedBy::from(&**admin),
-            target_user_id: None,
-            detail: format!(
+    Acting::new(now, ActedBy::from(&**admin), client_address)
+        .audit(
+            &mut *write,
+            Action::OrganisationSettingsChanged,
+            Subject::Organisation(admin.working_organisation_id),
+            format!(
                 "welcome_link_hours={} password_link_minutes={}",
                 lifetimes.welcome_link_hours, lifetimes.password_link_minutes
             ),
-            client_address,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+        )
+        .await?;
+    write.commit().await?;
     Ok(())
 }

@@ -59,6 +59,7 @@ mod names;
 mod organisation;
 mod password;
 mod permissions;
+mod person;
 #[cfg(test)]
 mod properties;
 mod username;
@@ -72,6 +73,7 @@ pub use names::{FirstName, LastName};
 pub use organisation::{LinkLifetimes, OrganisationName};
 pub use password::{Password, PasswordContext, password_rules_hint};
 pub use permissions::Permission;
+pub use person::{Defaults, Person, PersonForm, collect};
 pub use username::{Login, Username};
 
 /// A validation failure of one form field, shown beside that field.

@@ -12,19 +12,18 @@ pub mod onboarding;
 pub mod organisations;
 pub mod profile;
 pub mod roles;
+pub mod setup;
 pub mod two_factor;
 pub mod users;
 
 use domain::AppError;
-use domain::wire::{CurrentUser, SetupLinkInfo};
+use domain::wire::CurrentUser;
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {
     backend::auth::redirect::local_next,
     backend::auth::{devices, sessions, sign_in as signing},
-    backend::onboarding::setup,
     domain::Login,
-    domain::wire::SetupForm,
 };
 
 /// The signed-in person, or `None` when nobody is signed in.
@@ -85,44 +84,5 @@ pub async fn sign_out() -> Result<(), AppError> {
     }
     context::set_cookie(sessions::clearing_cookie(&state.settings));
     leptos_axum::redirect("/sign-in");
-    Ok(())
-}
-
-/// What a setup link will do; opening the page consumes nothing.
-#[server(prefix = "/fn", endpoint = "setup_link")]
-pub async fn setup_link(token: String) -> Result<SetupLinkInfo, AppError> {
-    setup::link_info(&context::state()?, &token).await
-}
-
-#[server(prefix = "/fn", endpoint = "complete_setup")]
-pub async fn complete_setup(
-    token: String,
-    #[server(default)] organisation_name: String,
-    first_name: String,
-    last_name: String,
-    email: String,
-    #[server(default)] username: String,
-    #[server(default)] generate_username: Option<String>,
-    initials: String,
-    password: String,
-) -> Result<(), AppError> {
-    let state = context::state()?;
-    let client = context::client()?;
-    let form = SetupForm {
-        organisation_name,
-        first_name,
-        last_name,
-        email,
-        username,
-        generate_username: generate_username.is_some(),
-        initials,
-        password,
-    };
-    let previous = context::session();
-    let user_id = setup::complete(&state, &token, &form, &client.address).await?;
-    // An administrator: enrolment in two-factor authentication comes next.
-    let opened = signing::open_session(&state, user_id, &client).await?;
-    context::replace_session(&state, previous, opened.token).await?;
-    leptos_axum::redirect(&two_factor::after_password(opened.stage, "/"));
     Ok(())
 }

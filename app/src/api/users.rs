@@ -9,9 +9,10 @@ use leptos::prelude::*;
 use {
     crate::api::context,
     backend::accounts::administration::{self, AddUserForm},
+    backend::accounts::users::AccountKind,
     backend::onboarding::links::LinkPurpose,
-    domain::Permission,
     domain::wire::UserListItem,
+    domain::{Permission, PersonForm},
 };
 
 /// Live hints for the Add a user form, in one round trip: whether the
@@ -27,19 +28,17 @@ pub async fn add_user_hints(
 ) -> Result<NewUserHints, AppError> {
     let admin = context::require(Permission::UsersManage).await?;
     let state = context::state()?;
+    let person = PersonForm {
+        first_name: &first_name,
+        last_name: &last_name,
+        email: &email,
+        username: (!generate_username).then_some(username.as_str()),
+        initials: None,
+    };
     let username = if username.is_empty() && !generate_username {
         None
     } else {
-        Some(
-            administration::check_username(
-                &state,
-                &first_name,
-                &last_name,
-                &username,
-                generate_username,
-            )
-            .await?,
-        )
+        Some(administration::check_username(&state, &person).await?)
     };
     let similar =
         administration::similar_accounts(&state, &admin, &first_name, &last_name, &email).await?;
@@ -62,9 +61,8 @@ pub async fn add_user(
         first_name,
         last_name,
         email,
-        generate_username: generate_username.is_some(),
-        username,
-        initials,
+        username: generate_username.is_none().then_some(username),
+        initials: Some(initials),
         api_user: api_user.is_some(),
         send_welcome_email: send_welcome_email.is_some(),
     };
@@ -202,9 +200,9 @@ pub async fn list_users(
                 state: if row.activation_expired {
                     "activation expired".to_owned()
                 } else {
-                    row.state
+                    row.state.as_str().to_owned()
                 },
-                is_api_user: row.kind == "api",
+                is_api_user: row.kind == AccountKind::Api,
                 created_at: backend::clock::format_utc(row.created_at),
             })
             .collect(),

@@ -7,6 +7,7 @@ use crate::helpers::*;
 use backend::accounts::search::{
     Count, Cursor, KindFilter, SortKey, StateFilter, UserPage, UserQuery, query_plans, search_users,
 };
+use backend::accounts::users::{AccountKind, AccountState};
 use backend::db::{Backend, Db};
 use domain::search_key;
 use std::collections::HashSet;
@@ -498,7 +499,7 @@ both_backends!(
         assert!(
             page.rows
                 .iter()
-                .all(|row| row.activation_expired && row.state == "pending")
+                .all(|row| row.activation_expired && row.state == AccountState::Pending)
         );
         // An hour later Petra's link has expired too.
         let later = START + 3600;
@@ -536,7 +537,7 @@ both_backends!(
         assert_eq!(usernames(&page), ["build.robot"]);
         let page = page_of(&app, &filtered(None, Some(KindFilter::Api), START)).await;
         assert_eq!(usernames(&page), ["build.robot", "sync.robot"]);
-        assert_eq!(page.rows[0].kind, "api");
+        assert_eq!(page.rows[0].kind, AccountKind::Api);
         let page = page_of(&app, &filtered(None, Some(KindFilter::Person), START)).await;
         assert_eq!(page.total, Count::Exact(RIVERSIDE.len() as i64 - 2));
         // Filters and words together.

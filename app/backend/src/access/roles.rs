@@ -17,7 +17,8 @@
 use crate::access::actor::Actor;
 use crate::access::{self, Grant};
 use crate::accounts::administration;
-use crate::audit::{self, ActedBy, Action, Entry};
+use crate::acting::{Acting, Write};
+use crate::audit::{Action, Subject};
 use crate::auth::sessions::{self, AccessHolders};
 use crate::clock::UnixTime;
 use crate::db::violated_constraint;
@@ -27,7 +28,7 @@ use domain::wire::{
     AccessChoice, AccessMember, EffectivePermission, ProfileDetail, ProfileSummary, RoleDetail,
     RoleSummary, UserAccess,
 };
-use domain::{AccessDescription, FieldError, Permission, ProfileName, RoleName};
+use domain::{AccessDescription, FieldError, Permission, ProfileName, RoleName, collect};
 use std::collections::{BTreeSet, HashMap};
 
 /// Roles and profiles share their shape: a name unique in the organisation
@@ -110,13 +111,13 @@ impl Naming {
     fn parse(kind: Kind, name: &str, description: &str) -> Result<Naming, AppError> {
         let mut errors: Vec<FieldError> = Vec::new();
         let parsed = match kind {
-            Kind::Role => administration::collect(&mut errors, RoleName::parse(name))
-                .map(|n| (n.folded(), String::from(n))),
-            Kind::Profile => administration::collect(&mut errors, ProfileName::parse(name))
+            Kind::Role => {
+                collect(&mut errors, RoleName::parse(name)).map(|n| (n.folded(), String::from(n)))
+            }
+            Kind::Profile => collect(&mut errors, ProfileName::parse(name))
                 .map(|n| (n.folded(), String::from(n))),
         };
-        let description =
-            administration::collect(&mut errors, AccessDescription::parse(description));
+        let description = collect(&mut errors, AccessDescription::parse(description));
         match (parsed, description) {
             (Some((folded, name)), Some(description)) => Ok(Naming {
                 name,
@@ -151,7 +152,7 @@ async fn find(
 /// folds all of Unicode (SQLite's `lower()` folds only ASCII) and runs in
 /// the write transaction; the unique index settles a race on PostgreSQL.
 async fn write_naming(
-    tx: &mut sqlx::AnyConnection,
+    conn: &mut sqlx::AnyConnection,
     kind: Kind,
     organisation_id: i64,
     id: Option<i64>,
@@ -163,7 +164,7 @@ async fn write_naming(
         kind.table()
     ))
     .bind(organisation_id)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
     .await?;
     if others
         .iter()
@@ -181,7 +182,7 @@ async fn write_naming(
             .bind(&naming.name)
             .bind(naming.description.as_str())
             .bind(now)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await
         }
         Some(id) => {
@@ -192,7 +193,7 @@ async fn write_naming(
             .bind(&naming.name)
             .bind(naming.description.as_str())
             .bind(id)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await
         }
     };
@@ -203,30 +204,6 @@ async fn write_naming(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-/// Records a change to the organisation's roles or profiles.
-async fn record(
-    conn: &mut sqlx::AnyConnection,
-    now: UnixTime,
-    admin: &Actor,
-    action: Action,
-    detail: String,
-    client_address: &str,
-) -> Result<(), sqlx::Error> {
-    audit::record(
-        conn,
-        now,
-        Entry {
-            action,
-            organisation_id: Some(admin.working_organisation_id),
-            by: ActedBy::from(admin),
-            target_user_id: None,
-            detail,
-            client_address,
-        },
-    )
-    .await
 }
 
 /// Adds a role with no permissions, or a profile with no roles; returns its id.
@@ -240,9 +217,11 @@ pub async fn add(
 ) -> Result<i64, AppError> {
     let naming = Naming::parse(kind, name, description)?;
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
+    let mut write = Acting::by(admin, now, client_address)
+        .begin(&state.db)
+        .await?;
     let id = write_naming(
-        &mut tx,
+        &mut write,
         kind,
         admin.working_organisation_id,
         None,
@@ -251,8 +230,14 @@ pub async fn add(
     )
     .await?;
     let detail = format!("{}={}", kind.noun(), naming.name);
-    record(&mut tx, now, admin, kind.created(), detail, client_address).await?;
-    tx.commit().await?;
+    write
+        .audit(
+            kind.created(),
+            Subject::Organisation(admin.working_organisation_id),
+            detail,
+        )
+        .await?;
+    write.commit().await?;
     Ok(id)
 }
 
@@ -296,15 +281,15 @@ struct Saving {
 impl Saving {
     /// Starts saving the role or profile `id` of the organisation, or "not found".
     async fn open(
-        tx: &mut sqlx::AnyConnection,
+        write: &mut Write<'_>,
         kind: Kind,
         organisation_id: i64,
         id: i64,
         naming: Naming,
-        now: UnixTime,
     ) -> Result<Saving, AppError> {
-        let old = find(tx, kind, organisation_id, id).await?;
-        let managers_before = access::role_managers(tx, organisation_id).await?;
+        let now = write.now();
+        let old = find(write, kind, organisation_id, id).await?;
+        let managers_before = access::role_managers(write, organisation_id).await?;
         Ok(Saving {
             kind,
             id,
@@ -318,11 +303,11 @@ impl Saving {
     /// Writes the new name and description.
     async fn write_naming(
         &self,
-        tx: &mut sqlx::AnyConnection,
+        conn: &mut sqlx::AnyConnection,
         organisation_id: i64,
     ) -> Result<(), AppError> {
         write_naming(
-            tx,
+            conn,
             self.kind,
             organisation_id,
             Some(self.id),
@@ -338,27 +323,25 @@ impl Saving {
     /// the change, and refuses to leave nobody able to manage roles.
     async fn close(
         self,
-        tx: &mut sqlx::AnyConnection,
+        write: &mut Write<'_>,
         admin: &Actor,
         added: &[String],
         removed: &[String],
-        client_address: &str,
     ) -> Result<(), AppError> {
         if !added.is_empty() || !removed.is_empty() {
-            sessions::rotate_after_access_change(tx, self.kind.holders(self.id)).await?;
+            sessions::rotate_after_access_change(write, self.kind.holders(self.id)).await?;
         }
         if let Some(detail) = change_detail(self.kind, &self.old, &self.naming, added, removed) {
-            record(
-                tx,
-                self.now,
-                admin,
-                self.kind.changed(),
-                detail,
-                client_address,
-            )
-            .await?;
+            write
+                .audit(
+                    self.kind.changed(),
+                    Subject::Organisation(admin.working_organisation_id),
+                    detail,
+                )
+                .await?;
         }
-        access::keep_a_role_manager(tx, admin.working_organisation_id, self.managers_before).await
+        access::keep_a_role_manager(write, admin.working_organisation_id, self.managers_before)
+            .await
     }
 }
 
@@ -366,12 +349,12 @@ impl Saving {
 /// or removes a permission the administrator does not hold: whatever a role
 /// carries, its holders get, so editing one is granting.
 async fn refuse_unheld_changes(
-    tx: &mut sqlx::AnyConnection,
+    conn: &mut sqlx::AnyConnection,
     admin: &Actor,
     changed: impl IntoIterator<Item = Permission>,
     what: &str,
 ) -> Result<(), AppError> {
-    let held = access::permissions_of(&mut *tx, admin.user_id).await?;
+    let held = access::permissions_of(&mut *conn, admin.user_id).await?;
     let lacking = Permission::lacking(&held, changed);
     if lacking.is_empty() {
         return Ok(());
@@ -388,7 +371,7 @@ async fn refuse_unheld_changes(
 /// may do, so it may not reach past the administrator, nor touch a
 /// platform administrator's access unless they are one.
 async fn refuse_beyond_holders(
-    tx: &mut sqlx::AnyConnection,
+    conn: &mut sqlx::AnyConnection,
     kind: Kind,
     id: i64,
     admin: &Actor,
@@ -402,10 +385,10 @@ async fn refuse_beyond_holders(
         }
         Kind::Profile => "SELECT user_id FROM user_profiles WHERE profile_id = $1",
     };
-    let holders: Vec<(i64,)> = sqlx::query_as(sql).bind(id).fetch_all(&mut *tx).await?;
+    let holders: Vec<(i64,)> = sqlx::query_as(sql).bind(id).fetch_all(&mut *conn).await?;
     for (user_id,) in holders {
-        let holder = administration::account_in_tx(&mut *tx, user_id).await?;
-        if let Some(reason) = access::refusal_to_act_on(&mut *tx, admin, &holder).await? {
+        let holder = administration::account_in_tx(&mut *conn, user_id).await?;
+        if let Some(reason) = access::refusal_to_act_on(&mut *conn, admin, &holder).await? {
             return Err(AppError::Overreach(format!(
                 "This {} changes what its holders may do, and {reason}",
                 kind.noun()
@@ -434,58 +417,46 @@ pub async fn save_role(
                 .ok_or_else(|| AppError::BadRequest(format!("There is no permission {key}")))
         })
         .collect::<Result<BTreeSet<Permission>, AppError>>()?;
-    let mut tx = state.db.begin_write().await?;
-    let saving = Saving::open(
-        &mut tx,
-        Kind::Role,
-        organisation_id,
-        role_id,
-        naming,
-        state.now(),
-    )
-    .await?;
-    saving.write_naming(&mut tx, organisation_id).await?;
-    let current: BTreeSet<Permission> = role_permissions(&mut tx, role_id)
+    let mut write = Acting::by(admin, state.now(), client_address)
+        .begin(&state.db)
+        .await?;
+    let saving = Saving::open(&mut write, Kind::Role, organisation_id, role_id, naming).await?;
+    saving.write_naming(&mut write, organisation_id).await?;
+    let current: BTreeSet<Permission> = role_permissions(&mut write, role_id)
         .await?
         .into_iter()
         .collect();
     let added: Vec<Permission> = wanted.difference(&current).copied().collect();
     let removed: Vec<Permission> = current.difference(&wanted).copied().collect();
     refuse_unheld_changes(
-        &mut tx,
+        &mut write,
         admin,
         added.iter().chain(&removed).copied(),
         "permissions",
     )
     .await?;
     if !added.is_empty() || !removed.is_empty() {
-        refuse_beyond_holders(&mut tx, Kind::Role, role_id, admin).await?;
+        refuse_beyond_holders(&mut write, Kind::Role, role_id, admin).await?;
     }
     for permission in &added {
         sqlx::query("INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(role_id)
             .bind(permission.key())
-            .execute(&mut *tx)
+            .execute(&mut *write)
             .await?;
     }
     for permission in &removed {
         sqlx::query("DELETE FROM role_permissions WHERE role_id = $1 AND permission = $2")
             .bind(role_id)
             .bind(permission.key())
-            .execute(&mut *tx)
+            .execute(&mut *write)
             .await?;
     }
     let keys = |list: &[Permission]| list.iter().map(|p| p.key().to_owned()).collect::<Vec<_>>();
     saving
-        .close(
-            &mut tx,
-            admin,
-            &keys(&added),
-            &keys(&removed),
-            client_address,
-        )
+        .close(&mut write, admin, &keys(&added), &keys(&removed))
         .await?;
-    tx.commit().await?;
+    write.commit().await?;
     Ok(())
 }
 
@@ -502,19 +473,20 @@ pub async fn save_profile(
 ) -> Result<(), AppError> {
     let organisation_id = admin.working_organisation_id;
     let naming = Naming::parse(Kind::Profile, name, description)?;
-    let mut tx = state.db.begin_write().await?;
+    let mut write = Acting::by(admin, state.now(), client_address)
+        .begin(&state.db)
+        .await?;
     let saving = Saving::open(
-        &mut tx,
+        &mut write,
         Kind::Profile,
         organisation_id,
         profile_id,
         naming,
-        state.now(),
     )
     .await?;
-    let catalogue = Catalogue::load(&mut tx, organisation_id).await?;
+    let catalogue = Catalogue::load(&mut write, organisation_id).await?;
     let wanted = catalogue.ids(Kind::Role, role_ids)?;
-    saving.write_naming(&mut tx, organisation_id).await?;
+    saving.write_naming(&mut write, organisation_id).await?;
     let current: BTreeSet<i64> = catalogue
         .profile(profile_id)
         .map(|p| p.role_ids.iter().copied().collect())
@@ -522,7 +494,7 @@ pub async fn save_profile(
     let added: Vec<i64> = wanted.difference(&current).copied().collect();
     let removed: Vec<i64> = current.difference(&wanted).copied().collect();
     refuse_unheld_changes(
-        &mut tx,
+        &mut write,
         admin,
         added
             .iter()
@@ -533,7 +505,7 @@ pub async fn save_profile(
     )
     .await?;
     if !added.is_empty() || !removed.is_empty() {
-        refuse_beyond_holders(&mut tx, Kind::Profile, profile_id, admin).await?;
+        refuse_beyond_holders(&mut write, Kind::Profile, profile_id, admin).await?;
     }
     for role_id in &added {
         sqlx::query(
@@ -542,14 +514,14 @@ pub async fn save_profile(
         .bind(profile_id)
         .bind(role_id)
         .bind(organisation_id)
-        .execute(&mut *tx)
+        .execute(&mut *write)
         .await?;
     }
     for role_id in &removed {
         sqlx::query("DELETE FROM profile_roles WHERE profile_id = $1 AND role_id = $2")
             .bind(profile_id)
             .bind(role_id)
-            .execute(&mut *tx)
+            .execute(&mut *write)
             .await?;
     }
     let names = |ids: &[i64]| {
@@ -558,15 +530,9 @@ pub async fn save_profile(
         names
     };
     saving
-        .close(
-            &mut tx,
-            admin,
-            &names(&added),
-            &names(&removed),
-            client_address,
-        )
+        .close(&mut write, admin, &names(&added), &names(&removed))
         .await?;
-    tx.commit().await?;
+    write.commit().await?;
     Ok(())
 }
 
@@ -1115,9 +1081,11 @@ pub async fn save_user_access(
     let organisation_id = admin.working_organisation_id;
     let account = administration::account(state, admin, user_id).await?;
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    let catalogue = Catalogue::load(&mut tx, organisation_id).await?;
-    let (held_roles, held_profiles) = held_by(&mut tx, user_id).await?;
+    let mut write = Acting::by(admin, now, client_address)
+        .begin(&state.db)
+        .await?;
+    let catalogue = Catalogue::load(&mut write, organisation_id).await?;
+    let (held_roles, held_profiles) = held_by(&mut write, user_id).await?;
     let (wanted_roles, wanted_profiles) =
         request.wanted(&catalogue, &held_roles, &held_profiles)?;
     // Every id is known to be the organisation's by now, so a refusal
@@ -1125,9 +1093,9 @@ pub async fn save_user_access(
     if user_id == admin.user_id {
         return Err(AppError::Overreach(OWN_ACCESS.into()));
     }
-    access::require_reach(&mut tx, admin, &account).await?;
-    let held_by_admin = access::permissions_of(&mut *tx, admin.user_id).await?;
-    let managers_before = access::role_managers(&mut tx, organisation_id).await?;
+    access::require_reach(&mut write, admin, &account).await?;
+    let held_by_admin = access::permissions_of(&mut *write, admin.user_id).await?;
+    let managers_before = access::role_managers(&mut write, organisation_id).await?;
     let role_changes = differences(&wanted_roles, &held_roles)
         .into_iter()
         .filter_map(|(id, granted)| {
@@ -1190,32 +1158,29 @@ pub async fn save_user_access(
                     .bind(change.id)
             }
         }
-        .execute(&mut *tx)
+        .execute(&mut *write)
         .await?;
         // Nothing to record when another administrator made the same change
         // a moment ago.
         if done.rows_affected() == 0 {
             continue;
         }
-        audit::record_by(
-            &mut tx,
-            now,
-            admin,
-            user_id,
-            if change.granted {
-                Action::AccessGranted
-            } else {
-                Action::AccessRemoved
-            },
-            format!("{}={}", change.kind.noun(), change.name),
-            client_address,
-        )
-        .await?;
+        write
+            .audit(
+                if change.granted {
+                    Action::AccessGranted
+                } else {
+                    Action::AccessRemoved
+                },
+                Subject::Account(user_id),
+                format!("{}={}", change.kind.noun(), change.name),
+            )
+            .await?;
     }
     if !changes.is_empty() {
-        sessions::rotate_after_access_change(&mut tx, AccessHolders::User(user_id)).await?;
+        sessions::rotate_after_access_change(&mut write, AccessHolders::User(user_id)).await?;
     }
-    access::keep_a_role_manager(&mut tx, organisation_id, managers_before).await?;
-    tx.commit().await?;
+    access::keep_a_role_manager(&mut write, organisation_id, managers_before).await?;
+    write.commit().await?;
     Ok(())
 }

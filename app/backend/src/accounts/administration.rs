@@ -5,61 +5,53 @@
 use crate::access;
 use crate::access::actor::Actor;
 use crate::accounts::users::{self, Account, AccountKind, AccountState, Details, NewAccount};
-use crate::audit::{self, ActedBy, Action, Entry};
+use crate::acting::{Acting, Write};
+use crate::audit::{Action, Subject};
 use crate::clock::{UnixTime, format_utc};
 use crate::onboarding;
 use crate::onboarding::links::LinkPurpose;
 use crate::state::AppState;
 use domain::AppError;
 use domain::wire::{AuditLine, UserDetail, UserSummary, UsernameCheck};
-use domain::{Email, FieldError, FirstName, Initials, LastName, Username};
+use domain::{Email, FirstName, Initials, LastName, Person, PersonForm, Username, collect};
 
-/// The Add a user form as typed.
+/// The Add a user form (or the REST API's new user) as typed.
 #[derive(Debug, Clone, Default)]
 pub struct AddUserForm {
     pub first_name: String,
     pub last_name: String,
     pub email: String,
-    pub generate_username: bool,
-    pub username: String,
-    pub initials: String,
+    /// `None`: made from the names.
+    pub username: Option<String>,
+    /// `None`: suggested from the names.
+    pub initials: Option<String>,
     pub api_user: bool,
     pub send_welcome_email: bool,
 }
 
-/// Keeps a field's error for the form's list, and the value if it parsed.
-pub(crate) fn collect<T>(errors: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
-    result.map_err(|e| errors.push(e)).ok()
-}
-
-/// The username the form asks for: generated from the names while the box is
-/// ticked, otherwise as typed.
-fn wanted_username(
-    form_username: &str,
-    generate: bool,
-    first: Option<&FirstName>,
-    last: Option<&LastName>,
-) -> Option<Result<Username, FieldError>> {
-    match (generate, first, last) {
-        (true, Some(first), Some(last)) => Some(Ok(Username::from_names(first, last))),
-        (true, _, _) => None,
-        (false, _, _) => Some(Username::parse(form_username)),
+impl AddUserForm {
+    fn person(&self) -> PersonForm<'_> {
+        PersonForm {
+            first_name: &self.first_name,
+            last_name: &self.last_name,
+            email: &self.email,
+            username: self.username.as_deref(),
+            initials: self.initials.as_deref(),
+        }
     }
 }
 
-/// Checks a username against every organisation and offers free alternatives.
+/// Checks the username `person` asks for against every organisation and
+/// offers free alternatives.
 pub async fn check_username(
     state: &AppState,
-    first_name: &str,
-    last_name: &str,
-    username: &str,
-    generate: bool,
+    person: &PersonForm<'_>,
 ) -> Result<UsernameCheck, AppError> {
     let (first, last) = (
-        FirstName::parse(first_name).ok(),
-        LastName::parse(last_name).ok(),
+        FirstName::parse(person.first_name).ok(),
+        LastName::parse(person.last_name).ok(),
     );
-    let wanted = match wanted_username(username, generate, first.as_ref(), last.as_ref()) {
+    let wanted = match person.wanted_username() {
         None => {
             return Ok(UsernameCheck {
                 username: String::new(),
@@ -70,7 +62,7 @@ pub async fn check_username(
         }
         Some(Err(error)) => {
             return Ok(UsernameCheck {
-                username: username.to_owned(),
+                username: person.username.unwrap_or_default().to_owned(),
                 problem: Some(error.message),
                 available: false,
                 alternatives: Vec::new(),
@@ -142,39 +134,14 @@ pub async fn similar_accounts(
 
 /// A new account's fields, parsed.
 pub struct NewUser {
-    pub first_name: FirstName,
-    pub last_name: LastName,
-    pub email: Email,
-    pub username: Username,
-    pub initials: Initials,
+    pub person: Person,
     pub kind: AccountKind,
     pub send_welcome_email: bool,
 }
 
 fn parse_new_user(form: &AddUserForm) -> Result<NewUser, AppError> {
-    let mut errors = Vec::new();
-    let first = collect(&mut errors, FirstName::parse(&form.first_name));
-    let last = collect(&mut errors, LastName::parse(&form.last_name));
-    let email = collect(&mut errors, Email::parse(&form.email));
-    let username = wanted_username(
-        &form.username,
-        form.generate_username,
-        first.as_ref(),
-        last.as_ref(),
-    )
-    .and_then(|r| collect(&mut errors, r));
-    let initials = collect(&mut errors, Initials::parse(&form.initials));
-    let (Some(first_name), Some(last_name), Some(email), Some(username), Some(initials)) =
-        (first, last, email, username, initials)
-    else {
-        return Err(AppError::Validation(errors));
-    };
     Ok(NewUser {
-        first_name,
-        last_name,
-        email,
-        username,
-        initials,
+        person: form.person().parse().map_err(AppError::Validation)?,
         kind: if form.api_user {
             AccountKind::Api
         } else {
@@ -193,95 +160,72 @@ pub async fn add_user(
     client_address: &str,
 ) -> Result<i64, AppError> {
     let new = parse_new_user(form)?;
-    if !users::username_is_free(&state.db, &new.username).await? {
+    if !users::username_is_free(&state.db, &new.person.username).await? {
         return Err(taken_username(state, &new).await?);
     }
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    let created = create_account(
-        &mut tx,
-        state,
-        now,
-        admin,
-        admin.working_organisation_id,
-        &new,
-        client_address,
-    )
-    .await;
+    let mut write = Acting::by(admin, now, client_address)
+        .begin(&state.db)
+        .await?;
+    let created = create_account(&mut write, state, admin.working_organisation_id, &new).await;
     let user_id = match created {
         Ok(id) => id,
         // Another administrator took it a moment ago: say so, with alternatives.
         Err(error) if error.field_message("username").is_some() => {
-            drop(tx);
+            write.rollback().await?;
             return Err(taken_username(state, &new).await?);
         }
         Err(error) => return Err(error),
     };
-    tx.commit().await?;
+    write.commit().await?;
     Ok(user_id)
 }
 
 /// Inserts a pending account into `organisation_id`, audited, and queues its
 /// welcome email when asked to; the caller commits.
 pub async fn create_account(
-    tx: &mut sqlx::AnyConnection,
+    write: &mut Write<'_>,
     state: &AppState,
-    now: UnixTime,
-    admin: &Actor,
     organisation_id: i64,
     new: &NewUser,
-    client_address: &str,
 ) -> Result<i64, AppError> {
+    let now = write.now();
+    let created_by = write.acting.by.user_id;
     let user_id = users::insert(
-        &mut *tx,
+        &mut *write,
         now,
         &NewAccount {
             organisation_id,
             kind: new.kind,
-            first_name: new.first_name.clone(),
-            last_name: new.last_name.clone(),
-            email: new.email.clone(),
-            username: new.username.clone(),
-            initials: new.initials.clone(),
+            first_name: new.person.first_name.clone(),
+            last_name: new.person.last_name.clone(),
+            email: new.person.email.clone(),
+            username: new.person.username.clone(),
+            initials: new.person.initials.clone(),
             password_hash: None,
             state: AccountState::Pending,
             is_platform_admin: false,
-            created_by: Some(admin.user_id),
+            created_by,
         },
     )
     .await?;
-    audit::record(
-        &mut *tx,
-        now,
-        Entry {
-            action: Action::AccountCreated,
-            organisation_id: Some(organisation_id),
-            by: ActedBy::from(admin),
-            target_user_id: Some(user_id),
-            detail: format!("kind={}", new.kind.as_str()),
-            client_address,
-        },
-    )
-    .await?;
-    if new.send_welcome_email && new.kind == AccountKind::Person {
-        let account = account_in_tx(&mut *tx, user_id).await?;
-        onboarding::send_link(
-            &mut *tx,
-            state,
-            now,
-            &account,
-            LinkPurpose::Welcome,
-            ActedBy::from(admin),
-            client_address,
+    write
+        .audit(
+            Action::AccountCreated,
+            Subject::Account(user_id),
+            format!("kind={}", new.kind.as_str()),
         )
         .await?;
+    if new.send_welcome_email && new.kind == AccountKind::Person {
+        let account = account_in_tx(&mut *write, user_id).await?;
+        onboarding::send_link(write, state, &account, LinkPurpose::Welcome).await?;
     }
     Ok(user_id)
 }
 
 async fn taken_username(state: &AppState, new: &NewUser) -> Result<AppError, AppError> {
-    let username = &new.username;
-    let alternatives = Username::alternatives(&new.first_name, &new.last_name);
+    let username = &new.person.username;
+    let alternatives = Username::alternatives(&new.person.first_name, &new.person.last_name);
     let free = users::free_usernames(&state.db, &alternatives, 3).await?;
     let offer = free
         .iter()
@@ -375,7 +319,7 @@ pub async fn detail(
     Ok(UserDetail {
         id: account.id,
         is_api_user: !account.is_person(),
-        details_editable: account.state == "pending" && account.activated_at.is_none(),
+        details_editable: account.state == AccountState::Pending && account.activated_at.is_none(),
         can_manage: manages_users && refusal.is_none(),
         refusal,
         created_at: format_utc(account.created_at),
@@ -384,7 +328,7 @@ pub async fn detail(
         deactivated_at: account.deactivated_at.map(format_utc),
         welcome_sent_at: welcome.map(|(sent, _)| format_utc(sent)),
         welcome_expires_at: welcome.map(|(_, expires)| format_utc(expires)),
-        welcome_expired: account.state == "pending"
+        welcome_expired: account.state == AccountState::Pending
             && welcome.is_some_and(|(_, expires)| expires <= now),
         audit: audit
             .into_iter()
@@ -401,7 +345,7 @@ pub async fn detail(
         email: account.email,
         username: account.username,
         initials: account.initials,
-        state: account.state,
+        state: account.state.as_str().to_owned(),
     })
 }
 
@@ -419,7 +363,7 @@ pub async fn update_details(
     let account = account_to_change(state, admin, user_id).await?;
     // Say why when the account is not pending: a deactivated account that
     // was never activated is not "maintained by its owner".
-    if account.state == AccountState::Deactivated.as_str() {
+    if account.state == AccountState::Deactivated {
         return Err(AppError::Conflict(
             "This account is deactivated: reactivate it to change its details".into(),
         ));
@@ -438,9 +382,11 @@ pub async fn update_details(
         .map(|old| old.normalized() != email.normalized())
         .unwrap_or(true);
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
+    let mut write = Acting::by(admin, now, client_address)
+        .begin(&state.db)
+        .await?;
     users::update_pending_details(
-        &mut tx,
+        &mut write,
         now,
         user_id,
         &account.username,
@@ -455,23 +401,20 @@ pub async fn update_details(
     // A link already emailed went to the old address, typically a mistyped
     // one: whoever got it must not be able to activate the account.
     if email_changed {
-        crate::onboarding::links::revoke_all_for_user(&mut tx, now, user_id).await?;
+        crate::onboarding::links::revoke_all_for_user(&mut write, now, user_id).await?;
     }
-    audit::record_by(
-        &mut tx,
-        now,
-        admin,
-        user_id,
-        Action::AccountDetailsChanged,
-        if email_changed {
-            "email changed; links sent before revoked".to_owned()
-        } else {
-            String::new()
-        },
-        client_address,
-    )
-    .await?;
-    tx.commit().await?;
+    write
+        .audit(
+            Action::AccountDetailsChanged,
+            Subject::Account(user_id),
+            if email_changed {
+                "email changed; links sent before revoked".to_owned()
+            } else {
+                String::new()
+            },
+        )
+        .await?;
+    write.commit().await?;
     Ok(())
 }
 
@@ -489,13 +432,13 @@ pub async fn send_email(
             "API users cannot sign in, so they get no emails".into(),
         ));
     }
-    match (purpose, account.state.as_str()) {
-        (_, "deactivated") => {
+    match (purpose, account.state) {
+        (_, AccountState::Deactivated) => {
             return Err(AppError::Conflict(
                 "This account is deactivated: reactivate it first".into(),
             ));
         }
-        (LinkPurpose::Welcome, "active") => {
+        (LinkPurpose::Welcome, AccountState::Active) => {
             return Err(AppError::Conflict(
                 "This account is already active: send a set-password email instead".into(),
             ));
@@ -503,18 +446,11 @@ pub async fn send_email(
         _ => {}
     }
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    let expires = onboarding::send_link(
-        &mut tx,
-        state,
-        now,
-        &account,
-        purpose,
-        ActedBy::from(admin),
-        client_address,
-    )
-    .await?;
-    tx.commit().await?;
+    let mut write = Acting::by(admin, now, client_address)
+        .begin(&state.db)
+        .await?;
+    let expires = onboarding::send_link(&mut write, state, &account, purpose).await?;
+    write.commit().await?;
     Ok(expires)
 }
 
@@ -535,32 +471,25 @@ pub async fn set_active(
         ));
     }
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    let managers_before = access::role_managers(&mut tx, account.organisation_id).await?;
+    let mut write = Acting::by(admin, now, client_address)
+        .begin(&state.db)
+        .await?;
+    let managers_before = access::role_managers(&mut write, account.organisation_id).await?;
     let (changed, action) = if active {
         (
-            users::reactivate(&mut tx, now, user_id).await?,
+            users::reactivate(&mut write, now, user_id).await?,
             Action::AccountReactivated,
         )
     } else {
         (
-            users::deactivate(&mut tx, now, user_id).await?,
+            users::deactivate(&mut write, now, user_id).await?,
             Action::AccountDeactivated,
         )
     };
     if changed {
-        audit::record_by(
-            &mut tx,
-            now,
-            admin,
-            user_id,
-            action,
-            String::new(),
-            client_address,
-        )
-        .await?;
+        write.audit(action, Subject::Account(user_id), "").await?;
     }
-    access::keep_a_role_manager(&mut tx, account.organisation_id, managers_before).await?;
-    tx.commit().await?;
+    access::keep_a_role_manager(&mut write, account.organisation_id, managers_before).await?;
+    write.commit().await?;
     Ok(())
 }

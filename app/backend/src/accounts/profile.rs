@@ -2,7 +2,9 @@
 //! password and sessions.
 
 use crate::accounts::users;
-use crate::audit::{self, ActedBy, Action, Entry};
+use crate::accounts::users::AccountState;
+use crate::acting::Acting;
+use crate::audit::{ActedBy, Action, Subject};
 use crate::auth::reauthentication::{self, Confirming};
 use crate::auth::sessions::{ClientInfo, SignedIn};
 use crate::clock::{UnixTime, format_utc};
@@ -11,7 +13,7 @@ use crate::onboarding::links::{self, LinkPurpose};
 use crate::state::AppState;
 use domain::AppError;
 use domain::wire::{MyProfile, MySession};
-use domain::{Email, FieldError, FirstName, Initials, LastName, Password, PasswordContext};
+use domain::{Email, FirstName, Initials, LastName, Password, PasswordContext, collect};
 
 pub async fn load(state: &AppState, me: &SignedIn) -> Result<MyProfile, AppError> {
     let account = users::find(&state.db, me.user_id)
@@ -88,10 +90,6 @@ pub(crate) fn describe_device(user_agent: &str) -> String {
     }
 }
 
-fn collect<T>(errors: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
-    result.map_err(|e| errors.push(e)).ok()
-}
-
 pub async fn update_names(
     state: &AppState,
     me: &SignedIn,
@@ -107,20 +105,19 @@ pub async fn update_names(
     let (Some(first), Some(last), Some(initials)) = (first, last, initials) else {
         return Err(AppError::Validation(errors));
     };
-    let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    users::update_own_names(&mut tx, now, me.user_id, &first, &last, &initials).await?;
-    audit::record_by(
-        &mut tx,
-        now,
-        me,
-        me.user_id,
-        Action::AccountDetailsChanged,
-        "by=self".into(),
-        &client.address,
-    )
-    .await?;
-    tx.commit().await?;
+    let mut write = Acting::by(me, state.now(), &client.address)
+        .begin(&state.db)
+        .await?;
+    let now = write.now();
+    users::update_own_names(&mut write, now, me.user_id, &first, &last, &initials).await?;
+    write
+        .audit(
+            Action::AccountDetailsChanged,
+            Subject::Account(me.user_id),
+            "by=self",
+        )
+        .await?;
+    write.commit().await?;
     Ok(())
 }
 
@@ -147,7 +144,7 @@ pub async fn request_email_change(
     let account = users::find(&state.db, me.user_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
-    let mut tx = crate::auth::two_factor::begin_confirmed_change(
+    let mut write = crate::auth::two_factor::begin_confirmed_change(
         state,
         me,
         &crate::auth::two_factor::Confirmation {
@@ -166,7 +163,7 @@ pub async fn request_email_change(
     )
     .bind(me.organisation_id)
     .bind(email.normalized())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *write)
     .await?;
     if taken > 0 {
         return Err(AppError::field(
@@ -174,16 +171,8 @@ pub async fn request_email_change(
             "Another account in your organisation uses this address",
         ));
     }
-    let expires = onboarding::send_email_change_links(
-        &mut tx,
-        state,
-        state.now(),
-        &account,
-        &email,
-        &client.address,
-    )
-    .await?;
-    tx.commit().await?;
+    let expires = onboarding::send_email_change_links(&mut write, state, &account, &email).await?;
+    write.commit().await?;
     crate::auth::two_factor::forget_wrong_codes(state, me.user_id).await?;
     Ok(expires)
 }
@@ -242,32 +231,24 @@ pub async fn confirm_email_change(
     };
     let account = users::find(&state.db, user_id)
         .await?
-        .filter(|a| a.state == "active")
+        .filter(|a| a.state == AccountState::Active)
         .ok_or(AppError::LinkExpired)?;
     let email = Email::parse(&new_email)?;
     let keep = current_session
         .filter(|s| s.user_id == user_id)
         .map(|s| s.session_id);
-    let mut tx = state.db.begin_write().await?;
-    if !links::consume(&mut tx, now, link.id).await? {
+    let mut write = Acting::new(now, ActedBy::user(account.id), client_address)
+        .begin(&state.db)
+        .await?;
+    if !links::consume(&mut write, now, link.id).await? {
         return Err(AppError::LinkExpired);
     }
-    users::update_email(&mut tx, now, user_id, &email).await?;
-    close_everything_else(&mut tx, now, user_id, keep, "email_changed").await?;
-    audit::record(
-        &mut *tx,
-        now,
-        Entry {
-            action: Action::EmailAddressChanged,
-            organisation_id: Some(account.organisation_id),
-            by: ActedBy::user(user_id),
-            target_user_id: Some(user_id),
-            detail: String::new(),
-            client_address,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    users::update_email(&mut write, now, user_id, &email).await?;
+    close_everything_else(&mut write, now, user_id, keep, "email_changed").await?;
+    write
+        .audit(Action::EmailAddressChanged, Subject::Account(user_id), "")
+        .await?;
+    write.commit().await?;
     Ok(())
 }
 
@@ -321,18 +302,20 @@ pub async fn undo_email_change(
     };
     let account = users::find(&state.db, user_id)
         .await?
-        .filter(|a| a.state != "deactivated")
+        .filter(|a| a.state != AccountState::Deactivated)
         .ok_or(AppError::LinkExpired)?;
     let keep = Email::parse(&keep)?;
-    let mut tx = state.db.begin_write().await?;
-    if !links::consume(&mut tx, now, link.id).await? {
+    let mut write = Acting::new(now, ActedBy::user(account.id), client_address)
+        .begin(&state.db)
+        .await?;
+    if !links::consume(&mut write, now, link.id).await? {
         return Err(AppError::LinkExpired);
     }
-    links::revoke_for_user(&mut tx, now, user_id, &[LinkPurpose::EmailChange]).await?;
+    links::revoke_for_user(&mut write, now, user_id, &[LinkPurpose::EmailChange]).await?;
     let restored =
         Email::parse(&account.email).map_or(true, |e| e.normalized() != keep.normalized());
     if restored {
-        users::update_email(&mut tx, now, user_id, &keep)
+        users::update_email(&mut write, now, user_id, &keep)
             .await
             .map_err(|error| match error {
                 AppError::Validation(_) => AppError::Conflict(
@@ -341,25 +324,19 @@ pub async fn undo_email_change(
                 other => other,
             })?;
     }
-    close_everything_else(&mut tx, now, user_id, None, "email_change_undone").await?;
-    audit::record(
-        &mut *tx,
-        now,
-        Entry {
-            action: Action::EmailChangeUndone,
-            organisation_id: Some(account.organisation_id),
-            by: ActedBy::user(user_id),
-            target_user_id: Some(user_id),
-            detail: if restored {
-                "address=restored".into()
+    close_everything_else(&mut write, now, user_id, None, "email_change_undone").await?;
+    write
+        .audit(
+            Action::EmailChangeUndone,
+            Subject::Account(user_id),
+            if restored {
+                "address=restored"
             } else {
-                "address=kept".into()
+                "address=kept"
             },
-            client_address,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+        )
+        .await?;
+    write.commit().await?;
     Ok(())
 }
 
@@ -393,13 +370,15 @@ pub async fn change_password(
     )
     .map_err(|e| AppError::field("new_password", e.message))?;
     let new_hash = state.hasher.hash(&password).await?;
-    let now = state.now();
-    let mut tx = state.db.begin_write().await?;
+    let mut write = Acting::by(me, state.now(), &client.address)
+        .begin(&state.db)
+        .await?;
+    let now = write.now();
     sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(&new_hash)
         .bind(now)
         .bind(me.user_id)
-        .execute(&mut *tx)
+        .execute(&mut *write)
         .await?;
     if end_other_sessions {
         sqlx::query(
@@ -409,7 +388,7 @@ pub async fn change_password(
         .bind(now)
         .bind(me.user_id)
         .bind(me.session_id)
-        .execute(&mut *tx)
+        .execute(&mut *write)
         .await?;
     }
     let detail = if end_other_sessions {
@@ -417,17 +396,14 @@ pub async fn change_password(
     } else {
         "other_sessions=kept"
     };
-    audit::record_by(
-        &mut tx,
-        now,
-        me,
-        me.user_id,
-        Action::PasswordChanged,
-        detail.into(),
-        &client.address,
-    )
-    .await?;
-    tx.commit().await?;
+    write
+        .audit(
+            Action::PasswordChanged,
+            Subject::Account(me.user_id),
+            detail,
+        )
+        .await?;
+    write.commit().await?;
     Ok(())
 }
 
@@ -438,30 +414,28 @@ pub async fn end_session(
     session_id: i64,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
-    let now = state.now();
-    let mut tx = state.db.begin_write().await?;
+    let mut write = Acting::by(me, state.now(), &client.address)
+        .begin(&state.db)
+        .await?;
     let ended = sqlx::query(
         "UPDATE sessions SET ended_at = $1, end_reason = 'ended_by_owner' WHERE id = $2 AND user_id = $3 AND ended_at IS NULL",
     )
-    .bind(now)
+    .bind(write.now())
     .bind(session_id)
     .bind(me.user_id)
-    .execute(&mut *tx)
+    .execute(&mut *write)
     .await?;
     if ended.rows_affected() == 0 {
         return Err(AppError::NotFound("The session".into()));
     }
-    audit::record_by(
-        &mut tx,
-        now,
-        me,
-        me.user_id,
-        Action::SessionEnded,
-        format!("session={session_id}"),
-        &client.address,
-    )
-    .await?;
-    tx.commit().await?;
+    write
+        .audit(
+            Action::SessionEnded,
+            Subject::Account(me.user_id),
+            format!("session={session_id}"),
+        )
+        .await?;
+    write.commit().await?;
     Ok(())
 }
 

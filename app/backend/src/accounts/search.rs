@@ -19,6 +19,7 @@
 //! [`Cursor`] (the last row's sort values and id), with a count capped at
 //! [`COUNT_CAP`].
 
+use crate::accounts::users::{AccountKind, AccountState};
 use crate::clock::UnixTime;
 use crate::db::{Backend, Db};
 use domain::search_key;
@@ -244,10 +245,8 @@ pub struct UserListRow {
     pub username: String,
     pub email: String,
     pub initials: String,
-    /// `pending`, `active` or `deactivated`.
-    pub state: String,
-    /// `person` or `api`.
-    pub kind: String,
+    pub state: AccountState,
+    pub kind: AccountKind,
     pub created_at: UnixTime,
     /// Pending, and no open welcome link is left.
     pub activation_expired: bool,
@@ -768,8 +767,10 @@ struct Row {
     username: String,
     email: String,
     initials: String,
-    state: String,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    state: AccountState,
+    #[sqlx(try_from = "String")]
+    kind: AccountKind,
     created_at: i64,
     first_name_key: String,
     last_name_key: String,
@@ -793,7 +794,7 @@ impl Row {
                 "last_name_key" => text(&self.last_name_key),
                 "username_key" => text(&self.username_key),
                 "email_key" => text(&self.email_key),
-                "state" => text(&self.state),
+                "state" => text(self.state.as_str()),
                 _ => SortValue::Int(self.created_at),
             })
             .collect();

@@ -2,7 +2,7 @@
 //! reactivate. Nothing is ever deleted.
 
 use crate::clock::UnixTime;
-use crate::db::{Db, violated_constraint};
+use crate::db::{Db, stored_names, violated_constraint};
 use domain::AppError;
 use domain::{Email, FirstName, Initials, LastName, Username, search_key};
 
@@ -22,36 +22,20 @@ pub struct NewAccount {
     pub created_by: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountState {
-    Pending,
-    Active,
-    Deactivated,
-}
-
-impl AccountState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountState::Pending => "pending",
-            AccountState::Active => "active",
-            AccountState::Deactivated => "deactivated",
-        }
+stored_names! {
+    /// Where an account is in its life: nothing is ever deleted.
+    pub enum AccountState {
+        Pending = "pending",
+        Active = "active",
+        Deactivated = "deactivated",
     }
 }
 
-/// A person, or an API user (programs only); fixed at creation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountKind {
-    Person,
-    Api,
-}
-
-impl AccountKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountKind::Person => "person",
-            AccountKind::Api => "api",
-        }
+stored_names! {
+    /// A person, or an API user (programs only); fixed at creation.
+    pub enum AccountKind {
+        Person = "person",
+        Api = "api",
     }
 }
 
@@ -70,8 +54,10 @@ pub struct Account {
     pub id: i64,
     pub organisation_id: i64,
     pub organisation_name: String,
-    pub kind: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub kind: AccountKind,
+    #[sqlx(try_from = "String")]
+    pub state: AccountState,
     pub first_name: String,
     pub last_name: String,
     pub email: String,
@@ -92,7 +78,7 @@ impl Account {
     }
 
     pub fn is_person(&self) -> bool {
-        self.kind == AccountKind::Person.as_str()
+        self.kind == AccountKind::Person
     }
 
     pub fn is_platform_admin(&self) -> bool {

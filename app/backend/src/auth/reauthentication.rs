@@ -3,7 +3,8 @@
 //! before it is judged, failures and refusals audited). A code, once they
 //! have enrolled, is `two_factor::begin_confirmed_change`'s part.
 
-use crate::audit::{self, ActedBy, Action, Entry};
+use crate::acting::Acting;
+use crate::audit::{ActedBy, Action, Subject};
 use crate::auth::sessions::{ClientInfo, SignedIn};
 use crate::auth::throttle::{self, Counter};
 use crate::state::AppState;
@@ -41,18 +42,13 @@ pub async fn confirm_password(
 ) -> Result<(), AppError> {
     let now = state.now();
     let counter = [Counter::current_password(me.user_id)];
+    let acting = Acting::new(now, ActedBy::user(me.user_id), &client.address);
     let record = |action: Action| {
-        audit::record(
+        acting.audit(
             &state.db.pool,
-            now,
-            Entry {
-                action,
-                organisation_id: Some(me.organisation_id),
-                by: ActedBy::user(me.user_id),
-                target_user_id: Some(me.user_id),
-                detail: format!("during={}", during.as_str()),
-                client_address: &client.address,
-            },
+            action,
+            Subject::Account(me.user_id),
+            format!("during={}", during.as_str()),
         )
     };
     if let Err(wait) = throttle::admit(&state.db, &counter, now).await? {

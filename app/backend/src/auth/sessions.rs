@@ -10,6 +10,7 @@
 //! permission takes effect at the next click.
 
 use crate::access::actor::Actor;
+use crate::accounts::users::{AccountKind, AccountState};
 use crate::clock::UnixTime;
 use crate::config::CheckedSettings;
 use crate::crypto::tokens;
@@ -74,8 +75,10 @@ struct SessionRow {
     created_at: i64,
     last_seen_at: i64,
     expires_at: i64,
-    state: String,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    state: AccountState,
+    #[sqlx(try_from = "String")]
+    kind: AccountKind,
     two_factor_enrolled: i64,
     rotation_due: i64,
     /// 1 when the cookie holds the current token, 0 for the replaced one
@@ -184,7 +187,7 @@ pub async fn resolve(
     .await?;
     let Some(row) = row else { return Ok(None) };
     let session_id = row.signed_in.session_id;
-    let end_reason = if row.state != "active" || row.kind != "person" {
+    let end_reason = if row.state != AccountState::Active || row.kind != AccountKind::Person {
         Some("account_not_active")
     } else if row.signed_in.stage == Stage::CodeRequired
         && now - row.created_at >= CODE_STEP_TIMEOUT_SECONDS

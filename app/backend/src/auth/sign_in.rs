@@ -9,7 +9,9 @@
 //! Someone who has enrolled in two-factor authentication gets a session that
 //! only waits for their code; the code step then replaces it with a full one.
 
-use crate::audit::{self, ActedBy, Action, Entry};
+use crate::accounts::users::{AccountKind, AccountState};
+use crate::acting::Acting;
+use crate::audit::{ActedBy, Action, Subject};
 use crate::auth::devices::{self, KnownDevice};
 use crate::auth::sessions::{self, ClientInfo, NewSession, SignedIn, Stage};
 use crate::auth::throttle::{self, Counter};
@@ -21,10 +23,11 @@ use domain::Login;
 #[derive(sqlx::FromRow)]
 struct Candidate {
     id: i64,
-    organisation_id: i64,
     password_hash: Option<String>,
-    state: String,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    state: AccountState,
+    #[sqlx(try_from = "String")]
+    kind: AccountKind,
 }
 
 /// A session just started, and how far it has come.
@@ -80,7 +83,7 @@ pub async fn sign_in(
     let now = state.now();
     let login_key = login.normalized();
     let candidates: Vec<Candidate> = sqlx::query_as(
-        "SELECT id, organisation_id, password_hash, state, kind FROM users
+        "SELECT id, password_hash, state, kind FROM users
          WHERE lower(username) = $1 OR email_normalized = $1
          ORDER BY id",
     )
@@ -92,19 +95,17 @@ pub async fn sign_in(
     let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
     let counters = attempt_counters(&login_key, client, &ids, device.as_ref());
     if let Err(wait) = throttle::admit(&state.db, &counters, now).await? {
-        audit::record(
-            &state.db.pool,
-            now,
-            Entry {
-                action: Action::SignInThrottled,
-                organisation_id: candidates.first().map(|c| c.organisation_id),
-                by: ActedBy::NOBODY,
-                target_user_id: candidates.first().map(|c| c.id),
-                detail: "factor=password".into(),
-                client_address: &client.address,
-            },
-        )
-        .await?;
+        Acting::new(now, ActedBy::NOBODY, &client.address)
+            .audit(
+                &state.db.pool,
+                Action::SignInThrottled,
+                candidates
+                    .first()
+                    .map(|c| c.id)
+                    .map_or(Subject::Unknown, Subject::Account),
+                "factor=password",
+            )
+            .await?;
         return Err(AppError::RateLimited {
             retry_after_minutes: wait.minutes(),
         });
@@ -114,7 +115,7 @@ pub async fn sign_in(
     // dummy hash so the time taken gives nothing away.
     let usable: Vec<(&Candidate, String)> = candidates
         .iter()
-        .filter(|c| c.state == "active" && c.kind == "person")
+        .filter(|c| c.state == AccountState::Active && c.kind == AccountKind::Person)
         .filter_map(|c| c.password_hash.clone().map(|hash| (c, hash)))
         .collect();
     let hashes = usable.iter().map(|(_, hash)| hash.clone()).collect();
@@ -126,19 +127,16 @@ pub async fn sign_in(
 
     let Some(user) = signed_in else {
         let target = candidates.first();
-        audit::record(
-            &state.db.pool,
-            now,
-            Entry {
-                action: Action::SignInFailed,
-                organisation_id: target.map(|c| c.organisation_id),
-                by: ActedBy::NOBODY,
-                target_user_id: target.map(|c| c.id),
-                detail: failure_detail(target),
-                client_address: &client.address,
-            },
-        )
-        .await?;
+        Acting::new(now, ActedBy::NOBODY, &client.address)
+            .audit(
+                &state.db.pool,
+                Action::SignInFailed,
+                target
+                    .map(|c| c.id)
+                    .map_or(Subject::Unknown, Subject::Account),
+                failure_detail(target),
+            )
+            .await?;
         return Err(AppError::InvalidCredentials);
     };
 
@@ -153,19 +151,14 @@ pub async fn sign_in(
         // Signed in only once the code is right (`sign_in_with_code`).
         return Ok(opened);
     }
-    audit::record(
-        &state.db.pool,
-        now,
-        Entry {
-            action: Action::SignInSucceeded,
-            organisation_id: Some(user.organisation_id),
-            by: ActedBy::user(user.id),
-            target_user_id: Some(user.id),
-            detail: "factor=password".into(),
-            client_address: &client.address,
-        },
-    )
-    .await?;
+    Acting::new(now, ActedBy::user(user.id), &client.address)
+        .audit(
+            &state.db.pool,
+            Action::SignInSucceeded,
+            Subject::Account(user.id),
+            "factor=password",
+        )
+        .await?;
     Ok(opened)
 }
 
@@ -181,27 +174,30 @@ pub async fn sign_in_with_code(
 ) -> Result<String, AppError> {
     two_factor::admit_code(state, waiting.user_id, client, CodeUse::SignIn).await?;
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    let factor =
-        match two_factor::use_code(&mut tx, &state.settings, waiting.user_id, code, now).await? {
-            CodeCheck::Accepted(factor) => factor,
-            CodeCheck::Refused(reason) => {
-                tx.rollback().await?;
-                return Err(two_factor::refused(
-                    state,
-                    waiting.user_id,
-                    client,
-                    CodeUse::SignIn,
-                    reason,
-                )
-                .await);
-            }
-        };
-    if !sessions::end_once(&mut *tx, now, waiting.session_id, "code_accepted").await? {
+    let mut write = Acting::by(waiting, now, &client.address)
+        .begin(&state.db)
+        .await?;
+    let factor = match two_factor::use_code(&mut write, &state.settings, waiting.user_id, code, now)
+        .await?
+    {
+        CodeCheck::Accepted(factor) => factor,
+        CodeCheck::Refused(reason) => {
+            write.rollback().await?;
+            return Err(two_factor::refused(
+                state,
+                waiting.user_id,
+                client,
+                CodeUse::SignIn,
+                reason,
+            )
+            .await);
+        }
+    };
+    if !sessions::end_once(&mut *write, now, waiting.session_id, "code_accepted").await? {
         return Err(AppError::Unauthorized);
     }
     let token = sessions::start(
-        &mut *tx,
+        &mut *write,
         &state.settings,
         now,
         NewSession {
@@ -217,28 +213,23 @@ pub async fn sign_in_with_code(
         format!("factor={}", factor.as_str()),
     )];
     if factor == Factor::RecoveryCode {
-        let left = two_factor::recovery_codes_left(&mut *tx, waiting.user_id).await?;
+        let left = two_factor::recovery_codes_left(&mut *write, waiting.user_id).await?;
         entries.push((
             Action::RecoveryCodeUsed,
             format!("during=sign_in left={left}"),
         ));
     }
     for (action, detail) in entries {
-        audit::record(
-            &mut *tx,
-            now,
-            Entry {
+        Acting::new(now, ActedBy::user(waiting.user_id), &client.address)
+            .audit(
+                &mut *write,
                 action,
-                organisation_id: Some(waiting.organisation_id),
-                by: ActedBy::user(waiting.user_id),
-                target_user_id: Some(waiting.user_id),
+                Subject::Account(waiting.user_id),
                 detail,
-                client_address: &client.address,
-            },
-        )
-        .await?;
+            )
+            .await?;
     }
-    tx.commit().await?;
+    write.commit().await?;
     two_factor::forget_wrong_codes(state, waiting.user_id).await?;
     Ok(token)
 }
@@ -276,9 +267,9 @@ fn attempt_counters(
 fn failure_detail(target: Option<&Candidate>) -> String {
     let reason = match target {
         None => "unknown_login",
-        Some(c) if c.kind != "person" => "api_user",
-        Some(c) if c.state == "deactivated" => "deactivated",
-        Some(c) if c.state == "pending" => "not_activated",
+        Some(c) if c.kind != AccountKind::Person => "api_user",
+        Some(c) if c.state == AccountState::Deactivated => "deactivated",
+        Some(c) if c.state == AccountState::Pending => "not_activated",
         Some(_) => "wrong_password",
     };
     format!("factor=password reason={reason}")
@@ -292,18 +283,13 @@ pub async fn sign_out(
 ) -> Result<(), AppError> {
     let now = state.now();
     sessions::end(&state.db, now, session.session_id, "signed_out").await?;
-    audit::record(
-        &state.db.pool,
-        now,
-        Entry {
-            action: Action::SignedOut,
-            organisation_id: Some(session.organisation_id),
-            by: ActedBy::user(session.user_id),
-            target_user_id: Some(session.user_id),
-            detail: String::new(),
-            client_address: &client.address,
-        },
-    )
-    .await?;
+    Acting::new(now, ActedBy::user(session.user_id), &client.address)
+        .audit(
+            &state.db.pool,
+            Action::SignedOut,
+            Subject::Account(session.user_id),
+            "",
+        )
+        .await?;
     Ok(())
 }

@@ -8,7 +8,8 @@
 //! exactly one succeeds. Recovery codes are stored as SHA-256 hashes (they
 //! are random and long enough not to need a slow hash) and used up the same way.
 
-use crate::audit::{self, ActedBy, Action, Entry};
+use crate::acting::{Acting, Write};
+use crate::audit::{ActedBy, Action, Subject};
 use crate::auth::reauthentication::{self, Confirming};
 use crate::auth::sessions::{self, ClientInfo, NewSession, SignedIn, Stage};
 use crate::auth::throttle::{self, Counter};
@@ -291,19 +292,9 @@ pub async fn admit_code(
             format!("during={} reason=too_many_attempts", other.as_str()),
         ),
     };
-    audit::record(
-        &state.db.pool,
-        now,
-        Entry {
-            action,
-            organisation_id: None,
-            by: ActedBy::user(user_id),
-            target_user_id: Some(user_id),
-            detail,
-            client_address: &client.address,
-        },
-    )
-    .await?;
+    Acting::new(now, ActedBy::user(user_id), &client.address)
+        .audit(&state.db.pool, action, Subject::Account(user_id), detail)
+        .await?;
     Err(AppError::RateLimited {
         retry_after_minutes: wait.minutes(),
     })
@@ -318,19 +309,14 @@ pub async fn refused(
     during: CodeUse,
     reason: &str,
 ) -> AppError {
-    let recorded = audit::record(
-        &state.db.pool,
-        state.now(),
-        Entry {
-            action: Action::TwoFactorFailed,
-            organisation_id: None,
-            by: ActedBy::user(user_id),
-            target_user_id: Some(user_id),
-            detail: format!("during={} reason={reason}", during.as_str()),
-            client_address: &client.address,
-        },
-    )
-    .await;
+    let recorded = Acting::new(state.now(), ActedBy::user(user_id), &client.address)
+        .audit(
+            &state.db.pool,
+            Action::TwoFactorFailed,
+            Subject::Account(user_id),
+            format!("during={} reason={reason}", during.as_str()),
+        )
+        .await;
     match recorded {
         Ok(()) => AppError::field(
             "code",
@@ -493,7 +479,9 @@ pub async fn confirm_enrolment(
         codes.join("\n").as_bytes(),
     )?;
     let again = row.enrolled_at.is_some();
-    let mut tx = state.db.begin_write().await?;
+    let mut write = Acting::by(me, now, &client.address)
+        .begin(&state.db)
+        .await?;
     let confirmed = sqlx::query(
         "UPDATE two_factor SET secret = pending_secret, enrolled_at = $1, last_step = $2,
                 pending_secret = NULL, pending_since = NULL
@@ -503,17 +491,17 @@ pub async fn confirm_enrolment(
     .bind(step)
     .bind(me.user_id)
     .bind(pending.to_vec())
-    .execute(&mut *tx)
+    .execute(&mut *write)
     .await?;
     if confirmed.rows_affected() != 1 {
         return Err(start_again());
     }
-    replace_recovery_codes(&mut tx, &state.settings, now, me.user_id, &codes).await?;
-    if !sessions::end_once(&mut *tx, now, me.session_id, "two_factor_enrolled").await? {
+    replace_recovery_codes(&mut write, &state.settings, now, me.user_id, &codes).await?;
+    if !sessions::end_once(&mut *write, now, me.session_id, "two_factor_enrolled").await? {
         return Err(AppError::Unauthorized);
     }
     let token = sessions::start(
-        &mut *tx,
+        &mut *write,
         &state.settings,
         now,
         NewSession {
@@ -524,17 +512,14 @@ pub async fn confirm_enrolment(
         },
     )
     .await?;
-    audit::record_by(
-        &mut tx,
-        now,
-        me,
-        me.user_id,
-        Action::TwoFactorEnrolled,
-        if again { "again" } else { "first" }.into(),
-        &client.address,
-    )
-    .await?;
-    tx.commit().await?;
+    write
+        .audit(
+            Action::TwoFactorEnrolled,
+            Subject::Account(me.user_id),
+            if again { "again" } else { "first" },
+        )
+        .await?;
+    write.commit().await?;
     forget_wrong_codes(state, me.user_id).await?;
     Ok(token)
 }
@@ -628,12 +613,12 @@ pub struct Confirmation<'a> {
 /// they have enrolled, both throttled and audited) and starts the write of
 /// their change, in which the code is used up: the caller makes the change
 /// and commits, then calls `forget_wrong_codes`.
-pub async fn begin_confirmed_change(
+pub async fn begin_confirmed_change<'c>(
     state: &AppState,
     me: &SignedIn,
     confirmation: &Confirmation<'_>,
-    client: &ClientInfo,
-) -> Result<sqlx::Transaction<'static, sqlx::Any>, AppError> {
+    client: &'c ClientInfo,
+) -> Result<Write<'c>, AppError> {
     reauthentication::confirm_password(
         state,
         me,
@@ -654,34 +639,39 @@ pub async fn begin_confirmed_change(
         }
         admit_code(state, me.user_id, client, CodeUse::ConfirmIdentity).await?;
     }
-    let now = state.now();
-    let mut tx = state.db.begin_write().await?;
+    let mut write = Acting::by(me, state.now(), &client.address)
+        .begin(&state.db)
+        .await?;
     if !needs_code {
-        return Ok(tx);
+        return Ok(write);
     }
-    let factor = match use_code(&mut tx, &state.settings, me.user_id, confirmation.code, now)
-        .await?
+    let now = write.now();
+    let factor = match use_code(
+        &mut write,
+        &state.settings,
+        me.user_id,
+        confirmation.code,
+        now,
+    )
+    .await?
     {
         CodeCheck::Accepted(factor) => factor,
         CodeCheck::Refused(reason) => {
-            tx.rollback().await?;
+            write.rollback().await?;
             return Err(refused(state, me.user_id, client, CodeUse::ConfirmIdentity, reason).await);
         }
     };
     if factor == Factor::RecoveryCode {
-        let left = recovery_codes_left(&mut *tx, me.user_id).await?;
-        audit::record_by(
-            &mut tx,
-            now,
-            me,
-            me.user_id,
-            Action::RecoveryCodeUsed,
-            format!("during=confirm_identity left={left}"),
-            &client.address,
-        )
-        .await?;
+        let left = recovery_codes_left(&mut *write, me.user_id).await?;
+        write
+            .audit(
+                Action::RecoveryCodeUsed,
+                Subject::Account(me.user_id),
+                format!("during=confirm_identity left={left}"),
+            )
+            .await?;
     }
-    Ok(tx)
+    Ok(write)
 }
 
 /// What an enrolled person changes on *My profile*, after confirming it is them.
@@ -704,7 +694,7 @@ pub async fn change(
     change: Change,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
-    let mut tx = begin_confirmed_change(
+    let mut write = begin_confirmed_change(
         state,
         me,
         &Confirmation {
@@ -727,32 +717,29 @@ pub async fn change(
             .bind(sealed)
             .bind(now)
             .bind(me.user_id)
-            .execute(&mut *tx)
+            .execute(&mut *write)
             .await?;
         }
         Change::NewRecoveryCodes => {
             let codes = new_recovery_codes();
-            replace_recovery_codes(&mut tx, &state.settings, now, me.user_id, &codes).await?;
+            replace_recovery_codes(&mut write, &state.settings, now, me.user_id, &codes).await?;
             let sealed = seal(
                 &state.settings,
                 Sealed::RecoveryCodes,
                 me.user_id,
                 codes.join("\n").as_bytes(),
             )?;
-            sessions::keep_recovery_codes_to_show(&mut tx, me.session_id, sealed).await?;
-            audit::record_by(
-                &mut tx,
-                now,
-                me,
-                me.user_id,
-                Action::RecoveryCodesRegenerated,
-                String::new(),
-                &client.address,
-            )
-            .await?;
+            sessions::keep_recovery_codes_to_show(&mut write, me.session_id, sealed).await?;
+            write
+                .audit(
+                    Action::RecoveryCodesRegenerated,
+                    Subject::Account(me.user_id),
+                    "",
+                )
+                .await?;
         }
     }
-    tx.commit().await?;
+    write.commit().await?;
     forget_wrong_codes(state, me.user_id).await?;
     Ok(())
 }
@@ -811,11 +798,13 @@ pub async fn reset(
         ));
     }
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
+    let mut write = Acting::by(admin, now, &client.address)
+        .begin(&state.db)
+        .await?;
     let removed =
         sqlx::query("DELETE FROM two_factor WHERE user_id = $1 AND enrolled_at IS NOT NULL")
             .bind(account.id)
-            .execute(&mut *tx)
+            .execute(&mut *write)
             .await?;
     if removed.rows_affected() == 0 {
         return Err(AppError::BadRequest(format!(
@@ -825,20 +814,17 @@ pub async fn reset(
     }
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
         .bind(account.id)
-        .execute(&mut *tx)
+        .execute(&mut *write)
         .await?;
-    let ended = sessions::end_all_for_user(&mut tx, now, account.id, "two_factor_reset").await?;
-    audit::record_by(
-        &mut tx,
-        now,
-        admin,
-        account.id,
-        Action::TwoFactorReset,
-        format!("sessions_ended={ended}"),
-        &client.address,
-    )
-    .await?;
-    tx.commit().await?;
+    let ended = sessions::end_all_for_user(&mut write, now, account.id, "two_factor_reset").await?;
+    write
+        .audit(
+            Action::TwoFactorReset,
+            Subject::Account(account.id),
+            format!("sessions_ended={ended}"),
+        )
+        .await?;
+    write.commit().await?;
     Ok(())
 }
 
@@ -851,20 +837,19 @@ pub async fn end_sessions(
 ) -> Result<(), AppError> {
     let account = crate::accounts::administration::account_to_change(state, admin, user_id).await?;
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
+    let mut write = Acting::by(admin, now, &client.address)
+        .begin(&state.db)
+        .await?;
     let ended =
-        sessions::end_all_for_user(&mut tx, now, account.id, "ended_by_administrator").await?;
-    audit::record_by(
-        &mut tx,
-        now,
-        admin,
-        account.id,
-        Action::SessionsEndedByAdministrator,
-        format!("sessions_ended={ended}"),
-        &client.address,
-    )
-    .await?;
-    tx.commit().await?;
+        sessions::end_all_for_user(&mut write, now, account.id, "ended_by_administrator").await?;
+    write
+        .audit(
+            Action::SessionsEndedByAdministrator,
+            Subject::Account(account.id),
+            format!("sessions_ended={ended}"),
+        )
+        .await?;
+    write.commit().await?;
     Ok(())
 }
 

@@ -5,8 +5,9 @@
 pub mod links;
 pub mod setup;
 
-use crate::accounts::users::{self, Account};
-use crate::audit::{self, ActedBy, Action, Entry};
+use crate::accounts::users::{self, Account, AccountState};
+use crate::acting::{Acting, Write};
+use crate::audit::{ActedBy, Action, Subject};
 use crate::clock::{UnixTime, format_utc};
 use crate::mail::{self, OutgoingEmail, templates};
 use crate::state::AppState;
@@ -17,27 +18,12 @@ use links::{LinkPurpose, NewLink};
 /// Issues a fresh link of `purpose` for `account` (replacing older ones of
 /// that kind) and queues its email. Returns when the link expires.
 pub async fn send_link(
-    conn: &mut sqlx::AnyConnection,
+    write: &mut Write<'_>,
     state: &AppState,
-    now: UnixTime,
     account: &Account,
     purpose: LinkPurpose,
-    by: ActedBy,
-    client_address: &str,
 ) -> Result<UnixTime, AppError> {
-    send_link_to(
-        conn,
-        state,
-        now,
-        account,
-        purpose,
-        None,
-        None,
-        None,
-        by,
-        client_address,
-    )
-    .await
+    send_link_to(write, state, account, &Delivery::of(purpose)).await
 }
 
 /// How long the old address may undo an email change: longer than the
@@ -48,58 +34,64 @@ const UNDO_LIFETIME_SECONDS: i64 = 7 * 24 * 3600;
 /// notice to the current address with a link that undoes the change.
 /// Returns when the confirmation link expires.
 pub async fn send_email_change_links(
-    conn: &mut sqlx::AnyConnection,
+    write: &mut Write<'_>,
     state: &AppState,
-    now: UnixTime,
     account: &Account,
     new_email: &Email,
-    client_address: &str,
 ) -> Result<UnixTime, AppError> {
     let current = Email::parse(&account.email)?;
-    send_link_to(
-        conn,
-        state,
-        now,
-        account,
-        LinkPurpose::EmailChangeUndo,
-        Some(&current),
-        Some(new_email),
-        None,
-        ActedBy::user(account.id),
-        client_address,
-    )
-    .await?;
-    send_link_to(
-        conn,
-        state,
-        now,
-        account,
-        LinkPurpose::EmailChange,
-        Some(new_email),
-        None,
-        None,
-        ActedBy::user(account.id),
-        client_address,
-    )
-    .await
+    let undo = Delivery {
+        to: Some(&current),
+        moving_to: Some(new_email),
+        ..Delivery::of(LinkPurpose::EmailChangeUndo)
+    };
+    send_link_to(write, state, account, &undo).await?;
+    let confirm = Delivery {
+        to: Some(new_email),
+        ..Delivery::of(LinkPurpose::EmailChange)
+    };
+    send_link_to(write, state, account, &confirm).await
 }
 
-/// Issues a link and queues its email to `to` (the account's address when
-/// `None`). The link's `new_email` is `to` for the email-change purposes: the
-/// address to confirm, or (undo) the one to keep; `moving_to` is named in
-/// the notice to the old address.
-async fn send_link_to(
-    conn: &mut sqlx::AnyConnection,
-    state: &AppState,
-    now: UnixTime,
-    account: &Account,
+/// Which link email goes out, and where.
+struct Delivery<'e> {
     purpose: LinkPurpose,
-    to: Option<&Email>,
-    moving_to: Option<&Email>,
+    /// The address to send to, when not the account's. It is also the
+    /// link's `new_email` for the email-change purposes: the address to
+    /// confirm, or (undo) the one to keep.
+    to: Option<&'e Email>,
+    /// The new address, named in the notice to the old one.
+    moving_to: Option<&'e Email>,
+    /// Instead of the purpose's usual lifetime.
     lifetime_override_seconds: Option<i64>,
-    by: ActedBy,
-    client_address: &str,
+}
+
+impl Delivery<'_> {
+    fn of(purpose: LinkPurpose) -> Self {
+        Delivery {
+            purpose,
+            to: None,
+            moving_to: None,
+            lifetime_override_seconds: None,
+        }
+    }
+}
+
+/// Issues a link and queues its email, in `write`.
+async fn send_link_to(
+    write: &mut Write<'_>,
+    state: &AppState,
+    account: &Account,
+    delivery: &Delivery<'_>,
 ) -> Result<UnixTime, AppError> {
+    let Delivery {
+        purpose,
+        to,
+        moving_to,
+        lifetime_override_seconds,
+    } = *delivery;
+    let now = write.now();
+    let by = write.acting.by;
     let new_email = to;
     let (default_lifetime_seconds, path) = match purpose {
         LinkPurpose::Welcome => (account.welcome_link_hours * 3600, "activate"),
@@ -112,7 +104,7 @@ async fn send_link_to(
     };
     let lifetime_seconds = lifetime_override_seconds.unwrap_or(default_lifetime_seconds);
     let token = links::issue(
-        conn,
+        &mut *write,
         now,
         &NewLink {
             purpose,
@@ -146,7 +138,7 @@ async fn send_link_to(
         None => Email::parse(&account.email)?,
     };
     mail::enqueue(
-        conn,
+        &mut *write,
         now,
         &OutgoingEmail::new(
             Some(account.organisation_id),
@@ -156,23 +148,17 @@ async fn send_link_to(
         ),
     )
     .await?;
-    audit::record(
-        &mut *conn,
-        now,
-        Entry {
-            action: Action::EmailQueued,
-            organisation_id: Some(account.organisation_id),
-            by,
-            target_user_id: Some(account.id),
-            detail: format!(
+    write
+        .audit(
+            Action::EmailQueued,
+            Subject::Account(account.id),
+            format!(
                 "kind={} expires={}",
                 purpose.as_str(),
                 format_utc(expires_at)
             ),
-            client_address,
-        },
-    )
-    .await?;
+        )
+        .await?;
     Ok(expires_at)
 }
 
@@ -196,7 +182,7 @@ pub async fn password_link(state: &AppState, token: &str) -> Result<PasswordLink
         Some(id) => users::find(&state.db, id).await?,
         None => None,
     }
-    .filter(|a| a.state != "deactivated" && a.is_person())
+    .filter(|a| a.state != AccountState::Deactivated && a.is_person())
     .ok_or(AppError::LinkExpired)?;
     // An administrator's link works only while the account is still within
     // their reach: it may have gone to an address they chose.
@@ -235,11 +221,13 @@ pub async fn complete_password_link(
     )?;
     let hash = state.hasher.hash(&password).await?;
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    if !links::consume(&mut tx, now, link.link_id).await? {
+    let mut write = Acting::new(now, ActedBy::user(account.id), client_address)
+        .begin(&state.db)
+        .await?;
+    if !links::consume(&mut write, now, link.link_id).await? {
         return Err(AppError::LinkExpired);
     }
-    let activating = account.state == "pending";
+    let activating = account.state == AccountState::Pending;
     let updated = sqlx::query(
         "UPDATE users SET password_hash = $1, updated_at = $2,
                 state = CASE WHEN state = 'pending' THEN 'active' ELSE state END,
@@ -249,7 +237,7 @@ pub async fn complete_password_link(
     .bind(&hash)
     .bind(now)
     .bind(account.id)
-    .execute(&mut *tx)
+    .execute(&mut *write)
     .await?;
     if updated.rows_affected() != 1 {
         return Err(AppError::LinkExpired);
@@ -257,23 +245,20 @@ pub async fn complete_password_link(
     // A new password ends every session that the old one may have opened,
     // and any other welcome or set-password link still in the mailbox: the
     // password it would set has been chosen.
-    crate::auth::sessions::end_all_for_user(&mut tx, now, account.id, "password_changed").await?;
-    links::revoke_for_user(&mut tx, now, account.id, &PASSWORD_PURPOSES).await?;
+    crate::auth::sessions::end_all_for_user(&mut write, now, account.id, "password_changed")
+        .await?;
+    links::revoke_for_user(&mut write, now, account.id, &PASSWORD_PURPOSES).await?;
     let actions: &[Action] = if activating {
         &[Action::AccountActivated, Action::PasswordChanged]
     } else {
         &[Action::PasswordChanged]
     };
     for action in actions {
-        audit::record(
-            &mut *tx,
-            now,
-            Entry {
-                action: *action,
-                organisation_id: Some(account.organisation_id),
-                by: ActedBy::user(account.id),
-                target_user_id: Some(account.id),
-                detail: format!(
+        write
+            .audit(
+                *action,
+                Subject::Account(account.id),
+                format!(
                     "via={}",
                     if link.is_welcome {
                         "welcome_link"
@@ -281,12 +266,10 @@ pub async fn complete_password_link(
                         "set_password_link"
                     }
                 ),
-                client_address,
-            },
-        )
-        .await?;
+            )
+            .await?;
     }
-    tx.commit().await?;
+    write.commit().await?;
     // Whoever guessed at the old password is back at the start of the
     // account's delays, and so is its owner.
     crate::auth::throttle::succeeded(
@@ -350,37 +333,25 @@ async fn request_password_reset(
         } else {
             LinkPurpose::SetPassword
         };
-        let mut tx = state.db.begin_write().await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Entry {
-                action: Action::PasswordResetRequested,
-                organisation_id: Some(account.organisation_id),
-                by: ActedBy::NOBODY,
-                target_user_id: Some(account.id),
-                detail: String::new(),
-                client_address,
-            },
-        )
-        .await?;
+        let mut write = Acting::new(now, ActedBy::NOBODY, client_address)
+            .begin(&state.db)
+            .await?;
+        write
+            .audit(
+                Action::PasswordResetRequested,
+                Subject::Account(account.id),
+                "",
+            )
+            .await?;
         // Whatever its kind, a link asked for on the forgotten-password form
         // lasts as long as a set-password link (an hour by default), also
         // when it activates a pending account (SPEC, *Email links*).
-        send_link_to(
-            &mut tx,
-            state,
-            now,
-            &account,
-            purpose,
-            None,
-            None,
-            Some(account.password_link_minutes * 60),
-            ActedBy::NOBODY,
-            client_address,
-        )
-        .await?;
-        tx.commit().await?;
+        let delivery = Delivery {
+            lifetime_override_seconds: Some(account.password_link_minutes * 60),
+            ..Delivery::of(purpose)
+        };
+        send_link_to(&mut write, state, &account, &delivery).await?;
+        write.commit().await?;
     }
     Ok(())
 }

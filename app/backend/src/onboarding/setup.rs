@@ -2,9 +2,9 @@
 //! links: the bootstrap link printed on first start, and links the command
 //! line prints for a named organisation.
 
-use crate::accounts::administration::collect;
 use crate::accounts::users::{self, AccountKind, AccountState, NewAccount};
-use crate::audit::{self, ActedBy, Action, Entry};
+use crate::acting::Acting;
+use crate::audit::{ActedBy, Action, Subject};
 use crate::clock::UnixTime;
 use crate::db::{Db, violated_constraint};
 use crate::onboarding::links::{self, LinkPurpose, LiveLink, NewLink};
@@ -12,8 +12,7 @@ use crate::state::AppState;
 use domain::AppError;
 use domain::wire::{SetupForm, SetupLinkInfo};
 use domain::{
-    Email, FieldError, FirstName, Initials, LastName, OrganisationName, Password, PasswordContext,
-    Username,
+    FieldError, OrganisationName, Password, PasswordContext, Person, PersonForm, collect,
 };
 
 /// How long a setup link stays valid.
@@ -46,9 +45,9 @@ pub async fn create_link(
         SetupPurpose::Platform => (LinkPurpose::PlatformSetup, None),
         SetupPurpose::Organisation(id) => (LinkPurpose::OrganisationSetup, Some(id)),
     };
-    let mut tx = db.begin_write().await?;
+    let mut write = db.begin_write().await?;
     let token = links::issue(
-        &mut tx,
+        &mut write,
         now,
         &NewLink {
             purpose,
@@ -60,20 +59,15 @@ pub async fn create_link(
         },
     )
     .await?;
-    audit::record(
-        &mut *tx,
-        now,
-        Entry {
-            action: Action::SetupLinkCreated,
-            organisation_id,
-            by: ActedBy::NOBODY,
-            target_user_id: None,
-            detail: format!("purpose={}", purpose.as_str()),
-            client_address: "command line",
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    Acting::new(now, ActedBy::NOBODY, "command line")
+        .audit(
+            &mut *write,
+            Action::SetupLinkCreated,
+            organisation_id.map_or(Subject::Unknown, Subject::Organisation),
+            format!("purpose={}", purpose.as_str()),
+        )
+        .await?;
+    write.commit().await?;
     Ok(format!("/setup/{token}"))
 }
 
@@ -83,22 +77,17 @@ pub async fn create_organisation(
     now: UnixTime,
     name: &OrganisationName,
 ) -> Result<i64, AppError> {
-    let mut tx = db.begin_write().await?;
-    let id = insert_organisation(&mut tx, now, name).await?;
-    audit::record(
-        &mut *tx,
-        now,
-        Entry {
-            action: Action::OrganisationCreated,
-            organisation_id: Some(id),
-            by: ActedBy::NOBODY,
-            target_user_id: None,
-            detail: String::new(),
-            client_address: "command line",
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let mut write = db.begin_write().await?;
+    let id = insert_organisation(&mut write, now, name).await?;
+    Acting::new(now, ActedBy::NOBODY, "command line")
+        .audit(
+            &mut *write,
+            Action::OrganisationCreated,
+            Subject::Organisation(id),
+            "",
+        )
+        .await?;
+    write.commit().await?;
     Ok(id)
 }
 
@@ -174,11 +163,7 @@ pub async fn link_info(state: &AppState, token: &str) -> Result<SetupLinkInfo, A
 /// The form after every field has been parsed.
 struct ValidSetup {
     organisation_name: Option<OrganisationName>,
-    first_name: FirstName,
-    last_name: LastName,
-    email: Email,
-    username: Username,
-    initials: Initials,
+    person: Person,
     password: Password,
 }
 
@@ -192,18 +177,16 @@ fn parse_form(form: &SetupForm, creates_organisation: bool) -> Result<ValidSetup
     } else {
         None
     };
-    let first_name = collect(&mut errors, FirstName::parse(&form.first_name));
-    let last_name = collect(&mut errors, LastName::parse(&form.last_name));
-    let email = collect(&mut errors, Email::parse(&form.email));
-    let username = match (form.generate_username, &first_name, &last_name) {
-        (true, Some(first), Some(last)) => Some(Username::from_names(first, last)),
-        (true, _, _) => None,
-        (false, _, _) => collect(&mut errors, Username::parse(&form.username)),
-    };
-    let initials = collect(&mut errors, Initials::parse(&form.initials));
-    let username_text = username
-        .as_ref()
-        .map_or(form.username.as_str(), |u| u.as_ref());
+    let person = PersonForm {
+        first_name: &form.first_name,
+        last_name: &form.last_name,
+        email: &form.email,
+        username: (!form.generate_username).then_some(form.username.as_str()),
+        initials: Some(&form.initials),
+    }
+    .parse()
+    .map_err(|person_errors| errors.extend(person_errors))
+    .ok();
     let password = collect(
         &mut errors,
         Password::parse(
@@ -211,26 +194,17 @@ fn parse_form(form: &SetupForm, creates_organisation: bool) -> Result<ValidSetup
             &PasswordContext {
                 first_name: &form.first_name,
                 last_name: &form.last_name,
-                username: username_text,
+                username: person
+                    .as_ref()
+                    .map_or(form.username.as_str(), |p| p.username.as_str()),
                 email: &form.email,
             },
         ),
     );
-    match (first_name, last_name, email, username, initials, password) {
-        (
-            Some(first_name),
-            Some(last_name),
-            Some(email),
-            Some(username),
-            Some(initials),
-            Some(password),
-        ) if errors.is_empty() => Ok(ValidSetup {
+    match (person, password) {
+        (Some(person), Some(password)) if errors.is_empty() => Ok(ValidSetup {
             organisation_name,
-            first_name,
-            last_name,
-            email,
-            username,
-            initials,
+            person,
             password,
         }),
         _ => Err(AppError::Validation(errors)),
@@ -252,26 +226,26 @@ pub async fn complete(
     let password_hash = state.hasher.hash(&valid.password).await?;
 
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    if !links::consume(&mut tx, now, link.id).await? {
+    let mut write = state.db.begin_write().await?;
+    if !links::consume(&mut write, now, link.id).await? {
         return Err(AppError::LinkExpired);
     }
     let organisation_id = match (&valid.organisation_name, link.organisation_id) {
-        (Some(name), _) => insert_organisation(&mut tx, now, name).await?,
+        (Some(name), _) => insert_organisation(&mut write, now, name).await?,
         (None, Some(id)) => id,
         (None, None) => return Err(AppError::LinkExpired),
     };
     let user_id = users::insert(
-        &mut tx,
+        &mut write,
         now,
         &NewAccount {
             organisation_id,
             kind: AccountKind::Person,
-            first_name: valid.first_name,
-            last_name: valid.last_name,
-            email: valid.email,
-            username: valid.username,
-            initials: valid.initials,
+            first_name: valid.person.first_name,
+            last_name: valid.person.last_name,
+            email: valid.person.email,
+            username: valid.person.username,
+            initials: valid.person.initials,
             password_hash: Some(password_hash),
             state: AccountState::Active,
             is_platform_admin: creates_organisation,
@@ -280,7 +254,7 @@ pub async fn complete(
     )
     .await?;
     crate::access::grant_role_by_name(
-        &mut tx,
+        &mut write,
         now,
         user_id,
         organisation_id,
@@ -289,29 +263,21 @@ pub async fn complete(
     )
     .await?;
     if creates_organisation {
-        audit::record(
-            &mut *tx,
-            now,
-            Entry {
-                action: Action::OrganisationCreated,
-                organisation_id: Some(organisation_id),
-                by: ActedBy::user(user_id),
-                target_user_id: None,
-                detail: "via=setup_link".into(),
-                client_address,
-            },
-        )
-        .await?;
+        Acting::new(now, ActedBy::user(user_id), client_address)
+            .audit(
+                &mut *write,
+                Action::OrganisationCreated,
+                Subject::Organisation(organisation_id),
+                "via=setup_link",
+            )
+            .await?;
     }
-    audit::record(
-        &mut *tx,
-        now,
-        Entry {
-            action: Action::AccountCreated,
-            organisation_id: Some(organisation_id),
-            by: ActedBy::user(user_id),
-            target_user_id: Some(user_id),
-            detail: format!(
+    Acting::new(now, ActedBy::user(user_id), client_address)
+        .audit(
+            &mut *write,
+            Action::AccountCreated,
+            Subject::Account(user_id),
+            format!(
                 "via=setup_link role={}",
                 if creates_organisation {
                     "platform_administrator"
@@ -319,10 +285,8 @@ pub async fn complete(
                     "administrator"
                 }
             ),
-            client_address,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+        )
+        .await?;
+    write.commit().await?;
     Ok(user_id)
 }

@@ -8,6 +8,7 @@ use crate::access::roles::{self, AccessRequest, Kind};
 use crate::accounts::administration::{self, AddUserForm};
 use crate::accounts::search::{self, Count, Cursor, KindFilter, SortKey, StateFilter, UserQuery};
 use crate::accounts::users::Account;
+use crate::accounts::users::{AccountKind, AccountState};
 use crate::clock::format_rfc3339;
 use crate::onboarding::links::LinkPurpose;
 use crate::rest::extract::{ApiCaller, ApiJson, ApiPath, ApiQuery};
@@ -18,7 +19,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use domain::{FirstName, Initials, LastName, Permission};
+use domain::Permission;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -169,19 +170,18 @@ pub struct DetailsChange {
     pub initials: Option<String>,
 }
 
-fn kind_name(account_kind: &str) -> AccountKindName {
-    if account_kind == "api" {
-        AccountKindName::Api
-    } else {
-        AccountKindName::Person
+fn kind_name(account_kind: AccountKind) -> AccountKindName {
+    match account_kind {
+        AccountKind::Api => AccountKindName::Api,
+        AccountKind::Person => AccountKindName::Person,
     }
 }
 
-fn state_name(state: &str) -> AccountStateName {
+fn state_name(state: AccountState) -> AccountStateName {
     match state {
-        "active" => AccountStateName::Active,
-        "deactivated" => AccountStateName::Deactivated,
-        _ => AccountStateName::Pending,
+        AccountState::Active => AccountStateName::Active,
+        AccountState::Deactivated => AccountStateName::Deactivated,
+        AccountState::Pending => AccountStateName::Pending,
     }
 }
 
@@ -201,9 +201,9 @@ async fn user(state: &AppState, caller: &ApiCaller, id: i64) -> Result<User, Pro
     };
     Ok(User {
         id: account.id,
-        kind: kind_name(&account.kind),
-        state: state_name(&account.state),
-        details_editable: account.state == "pending" && account.activated_at.is_none(),
+        kind: kind_name(account.kind),
+        state: state_name(account.state),
+        details_editable: account.state == AccountState::Pending && account.activated_at.is_none(),
         created_at: format_rfc3339(account.created_at),
         activated_at: account.activated_at.map(format_rfc3339),
         deactivated_at: account.deactivated_at.map(format_rfc3339),
@@ -283,8 +283,8 @@ pub async fn list_users(
             .into_iter()
             .map(|row| UserSummary {
                 id: row.id,
-                kind: kind_name(&row.kind),
-                state: state_name(&row.state),
+                kind: kind_name(row.kind),
+                state: state_name(row.state),
                 activation_expired: row.activation_expired,
                 first_name: row.first_name,
                 last_name: row.last_name,
@@ -313,23 +313,12 @@ pub async fn create_user(
     ApiJson(new): ApiJson<NewUser>,
 ) -> Result<impl IntoResponse, Problem> {
     require(&state, &caller, Permission::UsersManage).await?;
-    let initials = match new.initials {
-        Some(initials) => initials,
-        None => match (
-            FirstName::parse(&new.first_name),
-            LastName::parse(&new.last_name),
-        ) {
-            (Ok(first), Ok(last)) => Initials::suggest(&first, &last).to_string(),
-            _ => String::new(),
-        },
-    };
     let form = AddUserForm {
         first_name: new.first_name,
         last_name: new.last_name,
         email: new.email,
-        generate_username: new.username.is_none(),
-        username: new.username.unwrap_or_default(),
-        initials,
+        username: new.username,
+        initials: new.initials,
         api_user: new.kind == Some(AccountKindName::Api),
         send_welcome_email: new.send_welcome_email,
     };

@@ -4,7 +4,7 @@
 
 use super::form::{FieldState, TextField, field_error};
 use domain::AppError;
-use domain::{Email, FirstName, Initials, LastName, Username};
+use domain::{Email, FirstName, Initials, LastName, PersonForm, Username};
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]
@@ -35,20 +35,12 @@ impl PersonFields {
         // While the box is ticked the username follows the names, as do the
         // suggested initials until the person types their own.
         Effect::new(move |_| {
-            let names = (
-                FirstName::parse(&first.value.get()).ok(),
-                LastName::parse(&last.value.get()).ok(),
-            );
-            if let (Some(first), Some(last)) = names {
+            if let Some(defaults) = PersonForm::defaults(&first.value.get(), &last.value.get()) {
                 if generate_username.get() {
-                    username
-                        .value
-                        .set(Username::from_names(&first, &last).as_ref().to_owned());
+                    username.value.set(defaults.username.into());
                 }
                 if !initials_edited.get_untracked() {
-                    initials
-                        .value
-                        .set(Initials::suggest(&first, &last).as_ref().to_owned());
+                    initials.value.set(defaults.initials.into());
                 }
             }
         });

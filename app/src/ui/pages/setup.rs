@@ -2,7 +2,7 @@
 //! administrator, or an administrator of an existing organisation. Every
 //! field is checked in the browser by the same domain code the server runs.
 
-use crate::api::{CompleteSetup, setup_link};
+use crate::api::setup::{CompleteSetup, setup_link};
 use crate::ui::components::card::LinkPage;
 use crate::ui::components::form::{
     ErrorSummary, FieldState, NewPasswordField, ServerForm, SubmitButton, TextField, action_error,

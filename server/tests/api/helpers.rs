@@ -18,33 +18,14 @@ pub enum Backend {
 
 /// Declares a test that runs once on SQLite and once on PostgreSQL:
 /// `both_backends!(async fn name(app: TestApp) { ... });`
+///
+/// With adjusted settings, a closure over `&mut CheckedSettings` first:
+/// `both_backends!(|s| s.api_requests_per_minute = 3, async fn name(app: TestApp) { ... });`
 #[macro_export]
 macro_rules! both_backends {
     ($(#[$meta:meta])* async fn $name:ident($app:ident : TestApp $(,)?) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn run($app: $crate::helpers::TestApp) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(app) = $crate::helpers::TestApp::spawn_postgres().await {
-                    run(app).await
-                }
-            }
-        }
+        $crate::both_backends!(|_| {}, $(#[$meta])* async fn $name($app: TestApp) $body);
     };
-}
-
-/// `both_backends!` with adjusted settings:
-/// `both_backends_with!(|s| s.api_requests_per_minute = 3, async fn name(app: TestApp) { ... });`
-#[macro_export]
-macro_rules! both_backends_with {
     ($adjust:expr, $(#[$meta:meta])* async fn $name:ident($app:ident : TestApp $(,)?) $body:block) => {
         mod $name {
             #[allow(unused_imports)]

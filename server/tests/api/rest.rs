@@ -3,8 +3,8 @@
 //! tokens (missing, unknown, expired, revoked, throttled, replicas), and the
 //! audit trail an API user leaves.
 
+use crate::both_backends;
 use crate::helpers::*;
-use crate::{both_backends, both_backends_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -1029,7 +1029,7 @@ both_backends!(
     }
 );
 
-both_backends_with!(
+both_backends!(
     |settings| settings.api_requests_per_minute = 3,
     async fn a_token_making_too_many_requests_a_minute_gets_429_with_retry_after(app: TestApp) {
         let (sync, token) = administrator_token(&app).await;

@@ -160,8 +160,8 @@ both_backends!(
             .send()
             .await
             .expect("request");
-        let problem = api_problem(rest, StatusCode::PAYLOAD_TOO_LARGE).await;
-        assert_eq!(problem["type"], "/api/docs#problem-too-large");
+        let problem = typed_problem(rest, StatusCode::PAYLOAD_TOO_LARGE).await;
+        assert_eq!(problem.problem_type, "/api/docs#problem-too-large");
 
         // Streamed without a length: cut off at the limit all the same.
         let status = post_chunked(&app, "/fn/sign_in", huge.as_bytes()).await;

@@ -59,7 +59,7 @@ pub fn fields_of(body: &Value) -> Vec<String> {
 }
 
 /// The `field` of each error in a list of field errors.
-pub(super) fn fields_named(errors: &Value) -> Vec<String> {
+fn fields_named(errors: &Value) -> Vec<String> {
     errors
         .as_array()
         .map(|errors| {

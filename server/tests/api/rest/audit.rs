@@ -8,52 +8,33 @@ type AuditEntry = (String, Option<i64>, Option<i64>, Option<i64>);
 both_backends!(
     async fn every_write_through_the_api_is_audited_with_its_token(app: TestApp) {
         let (sync, token) = administrator_token(&app).await;
+        let rest = app.rest(&token);
         let token_id = token_id(&app, &token).await;
         let before: (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM audit_log")
             .fetch_one(&app.state.db.pool)
             .await
             .expect("audit");
-        let zoe = create(
-            &app,
-            &token,
-            json!({"first_name": "Zoe", "last_name": "Angstrom", "email": ZOE_EMAIL, "send_welcome_email": true}),
-        )
-        .await;
-        let id = zoe["id"].as_i64().expect("id");
-        let user = format!("/api/v1/users/{id}");
-        send(
-            &app,
-            Method::PATCH,
-            &user,
-            &token,
-            json!({"first_name": "Zoë"}),
-        )
-        .await;
-        let teacher = role_id(&app, &token, "Teacher").await;
-        let teaching = profile_id(&app, &token, "Teaching staff").await;
-        for (method, path) in [
-            (Method::PUT, format!("{user}/roles/{teacher}")),
-            (Method::DELETE, format!("{user}/roles/{teacher}")),
-            (Method::PUT, format!("{user}/profiles/{teaching}")),
-            (Method::DELETE, format!("{user}/profiles/{teaching}")),
-            (Method::POST, format!("{user}/deactivate")),
-            (Method::POST, format!("{user}/reactivate")),
-        ] {
-            let response = app
-                .api(method.clone(), &path, Some(&token))
-                .send()
-                .await
-                .expect("request");
-            assert_eq!(response.status(), StatusCode::OK, "{method} {path}");
-        }
-        send(
-            &app,
-            Method::POST,
-            &format!("{user}/emails"),
-            &token,
-            json!({"kind": "welcome"}),
-        )
-        .await;
+        let zoe = rest
+            .create_user(&json!({"first_name": "Zoe", "last_name": "Angstrom", "email": ZOE_EMAIL, "send_welcome_email": true}))
+            .await
+            .unwrap();
+        let id = zoe.id;
+        rest.update_user(id, &json!({"first_name": "Zoë"}))
+            .await
+            .unwrap();
+        let teacher = role_id(&rest, "Teacher").await;
+        let teaching = profile_id(&rest, "Teaching staff").await;
+        rest.give_role(id, teacher).await.expect("role given");
+        rest.take_role(id, teacher).await.expect("role taken away");
+        rest.give_profile(id, teaching)
+            .await
+            .expect("profile given");
+        rest.take_profile(id, teaching)
+            .await
+            .expect("profile taken away");
+        rest.deactivate(id).await.expect("deactivated");
+        rest.reactivate(id).await.expect("reactivated");
+        rest.send_email(id, "welcome").await.expect("email queued");
 
         let entries: Vec<AuditEntry> = sqlx::query_as(
             "SELECT action, actor_user_id, actor_token_id, target_user_id FROM audit_log
@@ -90,8 +71,8 @@ both_backends!(
         }
         // Reading changes nothing in the log.
         let count = entries.len();
-        get(&app, &user, &token).await;
-        get(&app, "/api/v1/users", &token).await;
+        rest.get_user(id).await.unwrap();
+        rest.list_users("").await.unwrap();
         let (after,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE id > $1")
             .bind(before.0)
             .fetch_one(&app.state.db.pool)

@@ -5,6 +5,7 @@
 
 use crate::both_backends;
 use crate::helpers::*;
+use backend::rest::users::{AccountKindName, AccountStateName, User};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -33,18 +34,16 @@ async fn administrator_token(app: &TestApp) -> (i64, String) {
     .await
 }
 
-/// A request without a body.
-async fn call(app: &TestApp, method: Method, path: &str, token: &str) -> reqwest::Response {
-    app.api(method, path, Some(token))
+/// A `GET` for tests of the wire itself (statuses, headers, raw JSON); the
+/// typed client `Rest` (`app.rest(&token)`) is for everything else.
+async fn get(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
+    app.api(Method::GET, path, Some(token))
         .send()
         .await
         .expect("request")
 }
 
-async fn get(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
-    call(app, Method::GET, path, token).await
-}
-
+/// A request with a JSON body, for tests of the wire itself.
 async fn send(
     app: &TestApp,
     method: Method,
@@ -59,43 +58,24 @@ async fn send(
         .expect("request")
 }
 
-/// Creates a person through the API and returns the created account.
-async fn create(app: &TestApp, token: &str, body: Value) -> Value {
-    api_json(
-        send(app, Method::POST, "/api/v1/users", token, body).await,
-        StatusCode::CREATED,
-    )
-    .await
-}
-
-async fn role_id(app: &TestApp, token: &str, name: &str) -> i64 {
-    let roles = api_json(get(app, "/api/v1/roles", token).await, StatusCode::OK).await;
+/// The id of the organisation's role called `name`.
+async fn role_id(rest: &Rest, name: &str) -> i64 {
+    let roles = rest.roles().await.unwrap();
     roles
-        .as_array()
-        .expect("roles")
         .iter()
-        .find(|r| r["name"] == name)
-        .and_then(|r| r["id"].as_i64())
-        .unwrap_or_else(|| panic!("no role {name} in {roles}"))
+        .find(|r| r.name == name)
+        .map(|r| r.id)
+        .unwrap_or_else(|| panic!("no role {name} in {roles:?}"))
 }
 
-async fn profile_id(app: &TestApp, token: &str, name: &str) -> i64 {
-    let profiles = api_json(get(app, "/api/v1/profiles", token).await, StatusCode::OK).await;
+/// The id of the organisation's profile called `name`.
+async fn profile_id(rest: &Rest, name: &str) -> i64 {
+    let profiles = rest.profiles().await.unwrap();
     profiles
-        .as_array()
-        .expect("profiles")
         .iter()
-        .find(|p| p["name"] == name)
-        .and_then(|p| p["id"].as_i64())
-        .unwrap_or_else(|| panic!("no profile {name} in {profiles}"))
-}
-
-fn names(list: &Value) -> Vec<String> {
-    list.as_array()
-        .expect("a list")
-        .iter()
-        .map(|n| n["name"].as_str().expect("name").to_owned())
-        .collect()
+        .find(|p| p.name == name)
+        .map(|p| p.id)
+        .unwrap_or_else(|| panic!("no profile {name} in {profiles:?}"))
 }
 
 async fn token_id(app: &TestApp, token: &str) -> i64 {

@@ -6,51 +6,38 @@ use super::*;
 both_backends!(
     async fn a_new_users_invalid_or_taken_fields_are_named_in_a_422_problem(app: TestApp) {
         let (_, token) = administrator_token(&app).await;
+        let rest = app.rest(&token);
         // The username made from the names is Siân's: free alternatives are offered.
-        let taken = send(
-            &app,
-            Method::POST,
-            "/api/v1/users",
-            &token,
-            json!({"first_name": "Siân", "last_name": "O’Brien", "email": "another.sian@riverside.example"}),
-        )
-        .await;
-        let problem = api_problem(taken, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let taken = rest
+            .create_user(&json!({"first_name": "Siân", "last_name": "O’Brien", "email": "another.sian@riverside.example"}))
+            .await;
+        let problem = problem_of(taken, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(problem_fields(&problem), vec!["username"]);
-        let message = problem["errors"][0]["message"].as_str().expect("message");
+        let message = &problem.errors[0].message;
         assert!(
             message.contains("sian.obrien") && message.contains("Free alternatives"),
             "{message}"
         );
         // The same when the username is typed, in another case.
-        let typed = send(
-            &app,
-            Method::POST,
-            "/api/v1/users",
-            &token,
-            json!({"first_name": "Sam", "last_name": "Lee", "email": "sam@riverside.example", "username": "SIAN.OBRIEN"}),
-        )
-        .await;
-        let problem = api_problem(typed, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let typed = rest
+            .create_user(&json!({"first_name": "Sam", "last_name": "Lee", "email": "sam@riverside.example", "username": "SIAN.OBRIEN"}))
+            .await;
+        let problem = problem_of(typed, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(problem_fields(&problem), vec!["username"]);
 
         // Several invalid fields at once.
-        let invalid = send(
-            &app,
-            Method::POST,
-            "/api/v1/users",
-            &token,
-            json!({"first_name": "", "last_name": "Lee", "email": "not an email", "username": "1abc"}),
-        )
-        .await;
-        let problem = api_problem(invalid, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let invalid = rest
+            .create_user(&json!({"first_name": "", "last_name": "Lee", "email": "not an email", "username": "1abc"}))
+            .await;
+        let problem = problem_of(invalid, StatusCode::UNPROCESSABLE_ENTITY);
         let fields = problem_fields(&problem);
         for field in ["first_name", "email", "username"] {
-            assert!(fields.contains(&field.to_owned()), "{field} in {problem}");
+            assert!(fields.contains(&field.to_owned()), "{field} in {problem:?}");
         }
-        assert_eq!(problem["type"], "/api/docs#problem-validation");
+        assert_eq!(problem.problem_type, "/api/docs#problem-validation");
 
-        // A field of the wrong type, an unknown field, a missing field.
+        // A field of the wrong type, an unknown field, a missing field (sent
+        // as they are, not as the typed client would send them).
         for (body, field) in [
             (
                 json!({"first_name": 7, "last_name": "Lee", "email": "sam@riverside.example"}),
@@ -67,29 +54,25 @@ both_backends!(
             ),
         ] {
             let response = send(&app, Method::POST, "/api/v1/users", &token, body.clone()).await;
-            let problem = api_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-            assert_eq!(problem_fields(&problem), vec![field], "{body}: {problem}");
+            let problem = typed_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+            assert_eq!(problem_fields(&problem), vec![field], "{body}: {problem:?}");
         }
         // The email of an account of the organisation.
-        let same_email = send(
-            &app,
-            Method::POST,
-            "/api/v1/users",
-            &token,
-            json!({"first_name": "Sam", "last_name": "Lee", "email": "SIAN.OBRIEN@riverside.example"}),
-        )
-        .await;
-        let problem = api_problem(same_email, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let same_email = rest
+            .create_user(&json!({"first_name": "Sam", "last_name": "Lee", "email": "SIAN.OBRIEN@riverside.example"}))
+            .await;
+        let problem = problem_of(same_email, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(problem_fields(&problem), vec!["email"]);
         // Nothing was created.
-        let list = api_json(get(&app, "/api/v1/users", &token).await, StatusCode::OK).await;
-        assert_eq!(list["total"]["count"], 2, "Siân and HR Sync: {list}");
+        let list = rest.list_users("").await.unwrap();
+        assert_eq!(list.total.count, 2, "Siân and HR Sync: {list:?}");
     }
 );
 
 both_backends!(
     async fn unreadable_queries_bodies_and_cursors_are_400_problems(app: TestApp) {
         let (_, token) = administrator_token(&app).await;
+        // Sent as they are: the point is what an unreadable request gets.
         for (query, field) in [
             ("state=bogus", Some("state")),
             ("kind=robot", Some("kind")),
@@ -103,10 +86,14 @@ both_backends!(
             ("colour=blue", None),
         ] {
             let response = get(&app, &format!("/api/v1/users?{query}"), &token).await;
-            let problem = api_problem(response, StatusCode::BAD_REQUEST).await;
-            assert_eq!(problem["type"], "/api/docs#problem-bad-request");
+            let problem = typed_problem(response, StatusCode::BAD_REQUEST).await;
+            assert_eq!(problem.problem_type, "/api/docs#problem-bad-request");
             if let Some(field) = field {
-                assert_eq!(problem_fields(&problem), vec![field], "{query}: {problem}");
+                assert_eq!(
+                    problem_fields(&problem),
+                    vec![field],
+                    "{query}: {problem:?}"
+                );
             }
         }
         // A body that is not JSON at all, or cut short.
@@ -118,12 +105,10 @@ both_backends!(
                 .send()
                 .await
                 .expect("request");
-            let problem = api_problem(response, StatusCode::BAD_REQUEST).await;
+            let problem = typed_problem(response, StatusCode::BAD_REQUEST).await;
             assert!(
-                problem["detail"]
-                    .as_str()
-                    .is_some_and(|d| d.contains("not valid JSON")),
-                "{body}: {problem}"
+                problem.detail.contains("not valid JSON"),
+                "{body}: {problem:?}"
             );
         }
     }
@@ -172,21 +157,18 @@ both_backends!(
                 .send()
                 .await
                 .expect("request");
+            // The whole body, as sent: nothing in it may name Tomasz.
             let problem = api_problem(response, StatusCode::NOT_FOUND).await;
             assert!(
                 !problem.to_string().contains("Tomasz"),
                 "{method} {path}: {problem}"
             );
         }
-        let patch = send(
-            &app,
-            Method::PATCH,
-            &format!("/api/v1/users/{tomasz}"),
-            &token,
-            json!({"first_name": "Changed"}),
-        )
-        .await;
-        api_problem(patch, StatusCode::NOT_FOUND).await;
+        let patch = app
+            .rest(&token)
+            .update_user(tomasz, &json!({"first_name": "Changed"}))
+            .await;
+        problem_of(patch, StatusCode::NOT_FOUND);
         let (first_name,): (String,) = sqlx::query_as("SELECT first_name FROM users WHERE id = $1")
             .bind(tomasz)
             .fetch_one(&app.state.db.pool)
@@ -211,13 +193,8 @@ both_backends!(
             .await;
         let sian = app.user_id("sian.obrien").await;
         // Who it is needs no permission.
-        let me = api_json(get(&app, "/api/v1/whoami", &token).await, StatusCode::OK).await;
-        assert!(
-            !me["permissions"]
-                .as_array()
-                .expect("permissions")
-                .contains(&json!("users.view"))
-        );
+        let me = app.rest(&token).whoami().await.unwrap();
+        assert!(!me.permissions.iter().any(|p| p == "users.view"), "{me:?}");
         for (method, path, body) in [
             (Method::GET, "/api/v1/users".to_owned(), None),
             (Method::GET, format!("/api/v1/users/{sian}"), None),
@@ -244,9 +221,9 @@ both_backends!(
                 request = request.json(&body);
             }
             let response = request.send().await.expect("request");
-            let problem = api_problem(response, StatusCode::FORBIDDEN).await;
+            let problem = typed_problem(response, StatusCode::FORBIDDEN).await;
             assert_eq!(
-                problem["type"], "/api/docs#problem-forbidden",
+                problem.problem_type, "/api/docs#problem-forbidden",
                 "{method} {path}"
             );
         }

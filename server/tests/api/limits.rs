@@ -3,8 +3,8 @@
 //! and a burst of sign-ins is answered 503 with `Retry-After` rather than
 //! queued without end.
 
+use crate::both_backends;
 use crate::helpers::*;
-use crate::{both_backends, both_backends_with};
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -160,8 +160,8 @@ both_backends!(
             .send()
             .await
             .expect("request");
-        let problem = api_problem(rest, StatusCode::PAYLOAD_TOO_LARGE).await;
-        assert_eq!(problem["type"], "/api/docs#problem-too-large");
+        let problem = typed_problem(rest, StatusCode::PAYLOAD_TOO_LARGE).await;
+        assert_eq!(problem.problem_type, "/api/docs#problem-too-large");
 
         // Streamed without a length: cut off at the limit all the same.
         let status = post_chunked(&app, "/fn/sign_in", huge.as_bytes()).await;
@@ -179,7 +179,7 @@ both_backends!(
     }
 );
 
-both_backends_with!(
+both_backends!(
     |s| s.password_queue = 0,
     async fn a_burst_of_sign_ins_beyond_the_hashing_queue_is_answered_503(app: TestApp) {
         app.set_up_first_administrator().await;

@@ -1022,19 +1022,8 @@ both_backends!(
             "organisation B changed"
         );
         // B's own API user still sees its own organisation only.
-        let response = app
-            .api(reqwest::Method::GET, "/api/v1/users", Some(&hillside_token))
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(response.status(), StatusCode::OK);
-        let list: serde_json::Value = response.json().await.expect("json");
-        let emails: Vec<&str> = list["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .filter_map(|u| u["email"].as_str())
-            .collect();
+        let list = app.rest(&hillside_token).list_users("").await.unwrap();
+        let emails: Vec<&str> = list.items.iter().map(|u| u.email.as_str()).collect();
         assert!(
             emails.iter().all(|e| e.ends_with("@hillside.example")),
             "{emails:?}"

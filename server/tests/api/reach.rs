@@ -444,12 +444,7 @@ both_backends!(
             )
             .await;
         // The first request of a minute notes the token's last use.
-        let whoami = app
-            .api(Method::GET, "/api/v1/whoami", Some(&sync))
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(whoami.status(), StatusCode::OK);
+        app.rest(&sync).whoami().await.unwrap();
         let riverside = organisation_of(&app, cast.sian).await;
         let before = snapshot(&app, riverside).await;
         let office_administrator = profile(&app, "Office administrator").await;

@@ -8,7 +8,7 @@
 //! it). Without it the test is skipped with a loud notice, except under CI,
 //! where it fails.
 
-use crate::both_backends_with;
+use crate::both_backends;
 use crate::helpers::*;
 use std::path::PathBuf;
 
@@ -31,7 +31,7 @@ fn schemathesis() -> Option<PathBuf> {
     }
 }
 
-both_backends_with!(
+both_backends!(
     |settings| settings.api_requests_per_minute = 100_000,
     async fn the_api_answers_as_its_openapi_document_says(app: TestApp) {
         let Some(binary) = schemathesis() else {

@@ -19,7 +19,7 @@ use axum::extract::State;
 use domain::Permission;
 use extract::ApiCaller;
 use problem::{PROBLEM_JSON, Problem};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi, Ref, ResponseBuilder};
@@ -187,7 +187,7 @@ fn add_problems(operation: &mut Operation) {
 }
 
 /// The calling API user.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Caller {
     pub user_id: i64,
     pub username: String,
@@ -200,7 +200,7 @@ pub struct Caller {
 }
 
 /// The token of this request.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CallerToken {
     pub id: i64,
     pub name: String,
@@ -239,7 +239,7 @@ pub async fn whoami(
 }
 
 /// A role of the organisation.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Role {
     pub id: i64,
     pub name: String,
@@ -251,7 +251,7 @@ pub struct Role {
 }
 
 /// A profile of the organisation: a named set of roles.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Profile {
     pub id: i64,
     pub name: String,

@@ -6,13 +6,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::AppError;
 use domain::FieldError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A problem report (RFC 9457).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "type": "/api/docs#problem-validation",
     "title": "Some fields need attention",
@@ -40,7 +40,7 @@ pub struct Problem {
 }
 
 /// A field of the request and what is wrong with it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct FieldProblem {
     /// The field's name in the request body or query, e.g. `email`.
     pub field: String,

@@ -50,14 +50,14 @@ pub enum Direction {
 }
 
 /// A role or profile, by id and name.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Named {
     pub id: i64,
     pub name: String,
 }
 
 /// An account in a list.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct UserSummary {
     pub id: i64,
     pub kind: AccountKindName,
@@ -74,7 +74,7 @@ pub struct UserSummary {
 }
 
 /// An account with its roles, profiles and effective permissions.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct User {
     pub id: i64,
     pub kind: AccountKindName,
@@ -98,7 +98,7 @@ pub struct User {
 }
 
 /// One page of accounts.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct UserList {
     pub items: Vec<UserSummary>,
     /// Pass as `cursor` for the next page; `null` on the last page.
@@ -107,7 +107,7 @@ pub struct UserList {
 }
 
 /// How many accounts match. Counting stops at 1000 (`exact` is then false).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Total {
     pub count: i64,
     pub exact: bool,
@@ -395,7 +395,7 @@ pub struct EmailRequest {
 }
 
 /// The email is on its way.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EmailQueued {
     /// When its link stops working (RFC 3339). Links sent before of the same kind no longer work.
     pub link_expires_at: String,

@@ -18,6 +18,7 @@ mod mail;
 mod matrix;
 mod onboarding;
 mod organisations;
+mod owners;
 mod profile;
 mod reach;
 mod rest;

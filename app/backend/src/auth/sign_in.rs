@@ -220,13 +220,8 @@ pub async fn sign_in_with_code(
         ));
     }
     for (action, detail) in entries {
-        Acting::new(now, ActedBy::user(waiting.user_id), &client.address)
-            .audit(
-                &mut *write,
-                action,
-                Subject::Account(waiting.user_id),
-                detail,
-            )
+        write
+            .audit(action, Subject::Account(waiting.user_id), detail)
             .await?;
     }
     write.commit().await?;

@@ -15,6 +15,9 @@ use domain::{
     FieldError, OrganisationName, Password, PasswordContext, Person, PersonForm, collect,
 };
 
+/// Where the command line's entries in the audit log come from.
+const COMMAND_LINE: &str = "command line";
+
 /// How long a setup link stays valid.
 pub const SETUP_LINK_LIFETIME_SECONDS: i64 = 24 * 3600;
 
@@ -45,7 +48,9 @@ pub async fn create_link(
         SetupPurpose::Platform => (LinkPurpose::PlatformSetup, None),
         SetupPurpose::Organisation(id) => (LinkPurpose::OrganisationSetup, Some(id)),
     };
-    let mut write = db.begin_write().await?;
+    let mut write = Acting::new(now, ActedBy::NOBODY, COMMAND_LINE)
+        .begin(db)
+        .await?;
     let token = links::issue(
         &mut write,
         now,
@@ -59,9 +64,8 @@ pub async fn create_link(
         },
     )
     .await?;
-    Acting::new(now, ActedBy::NOBODY, "command line")
+    write
         .audit(
-            &mut *write,
             Action::SetupLinkCreated,
             organisation_id.map_or(Subject::Unknown, Subject::Organisation),
             format!("purpose={}", purpose.as_str()),
@@ -77,15 +81,12 @@ pub async fn create_organisation(
     now: UnixTime,
     name: &OrganisationName,
 ) -> Result<i64, AppError> {
-    let mut write = db.begin_write().await?;
+    let mut write = Acting::new(now, ActedBy::NOBODY, COMMAND_LINE)
+        .begin(db)
+        .await?;
     let id = insert_organisation(&mut write, now, name).await?;
-    Acting::new(now, ActedBy::NOBODY, "command line")
-        .audit(
-            &mut *write,
-            Action::OrganisationCreated,
-            Subject::Organisation(id),
-            "",
-        )
+    write
+        .audit(Action::OrganisationCreated, Subject::Organisation(id), "")
         .await?;
     write.commit().await?;
     Ok(id)

@@ -20,7 +20,9 @@ fn parts() -> Result<Parts, AppError> {
 /// The request's context is gone only when its page render was abandoned
 /// (the browser left mid-render, e.g. a new search as you type) while a
 /// resource of that render still ran on: nobody reads this answer, so it is
-/// not an error worth logging as one.
+/// not an error worth logging as one. (That lookup, racing the render's
+/// teardown, could hang its thread in reactive_graph 0.2.16: the workspace
+/// patches it, vendor/README.md.)
 fn abandoned_render() -> AppError {
     tracing::debug!("server function ran after its page render was abandoned");
     AppError::Transport

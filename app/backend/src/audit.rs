@@ -242,3 +242,19 @@ pub async fn search(
     });
     Ok((rows, next.flatten()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_action_has_its_own_stored_name_and_a_description() {
+        let names: HashSet<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(names.len(), Action::ALL.len(), "two actions share a name");
+        for action in Action::ALL {
+            assert_ne!(Action::describe(action.as_str()), "Other", "{action:?}");
+        }
+        assert_eq!(Action::describe("no.such_action"), "Other");
+    }
+}

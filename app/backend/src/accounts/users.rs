@@ -385,3 +385,37 @@ pub async fn reactivate(
     .await?;
     Ok(changed.rows_affected() == 1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_states_and_kinds_read_back_as_written_and_unknown_ones_are_refused() {
+        for state in [
+            AccountState::Pending,
+            AccountState::Active,
+            AccountState::Deactivated,
+        ] {
+            assert_eq!(
+                AccountState::try_from(state.as_str().to_owned()).ok(),
+                Some(state)
+            );
+        }
+        for kind in [AccountKind::Person, AccountKind::Api] {
+            assert_eq!(
+                AccountKind::try_from(kind.as_str().to_owned()).ok(),
+                Some(kind)
+            );
+        }
+        let unknown = AccountState::try_from("suspended".to_owned()).expect_err("unknown");
+        assert_eq!(
+            unknown.to_string(),
+            "unknown AccountState \"suspended\" in the database"
+        );
+        assert!(
+            AccountKind::try_from("Person".to_owned()).is_err(),
+            "names are exact"
+        );
+    }
+}

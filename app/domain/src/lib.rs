@@ -73,7 +73,7 @@ pub use names::{FirstName, LastName};
 pub use organisation::{LinkLifetimes, OrganisationName};
 pub use password::{Password, PasswordContext, password_rules_hint};
 pub use permissions::Permission;
-pub use person::{Defaults, Person, PersonForm, collect};
+pub use person::{Defaults, Person, PersonForm};
 pub use username::{Login, Username};
 
 /// A validation failure of one form field, shown beside that field.
@@ -84,6 +84,12 @@ pub struct FieldError {
     pub field: String,
     /// A sentence for the person filling in the form.
     pub message: String,
+}
+
+/// Keeps a field's error for the form's list, and the value if it parsed,
+/// so a form reports every bad field at once.
+pub fn collect<T>(errors: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
 }
 
 impl FieldError {

@@ -3,7 +3,7 @@
 //! defaults live here once: the username made from the names when it is
 //! not typed, and initials suggested from the names when left out.
 
-use super::{Email, FieldError, FirstName, Initials, LastName, Username};
+use super::{Email, FieldError, FirstName, Initials, LastName, Username, collect};
 
 /// The details as typed.
 #[derive(Debug, Clone, Copy, Default)]
@@ -96,11 +96,6 @@ impl PersonForm<'_> {
             None => Self::defaults(self.first_name, self.last_name).map(|d| Ok(d.username)),
         }
     }
-}
-
-/// Keeps a field's error for the form's list, and the value if it parsed.
-pub fn collect<T>(errors: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
-    result.map_err(|e| errors.push(e)).ok()
 }
 
 #[cfg(test)]

@@ -89,6 +89,10 @@ pub enum Command {
         #[arg(long)]
         organisation: Option<String>,
     },
+    /// Replace the keys that sign ID tokens (RS256 and EdDSA). The new keys
+    /// sign from now on; the old ones stay published at /oauth/jwks until
+    /// every token they signed has expired (10 minutes).
+    RotateSigningKeys,
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
@@ -149,6 +153,20 @@ async fn execute(
             println!("{}", state.settings.link(&path));
             Ok(())
         }
+        Command::RotateSigningKeys => {
+            let rotation = backend::oidc::keys::rotate(&state.db, &state.settings, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("New signing keys: {}", rotation.new_kids.join(", "));
+            if !rotation.retired_kids.is_empty() {
+                println!(
+                    "Retired (published until {}): {}",
+                    backend::clock::format_utc(rotation.retired_published_until),
+                    rotation.retired_kids.join(", ")
+                );
+            }
+            Ok(())
+        }
         Command::Serve => {
             if setup::is_empty(&state.db)
                 .await
@@ -178,6 +196,16 @@ async fn execute(
                 state.clock.clone(),
                 std::future::pending(),
             ));
+            tokio::spawn(backend::oidc::logout::run(
+                state.db.clone(),
+                state.settings.clone(),
+                state.clock.clone(),
+                std::future::pending(),
+            ));
+            // The keys that sign ID tokens are made now, not at the first sign-in.
+            backend::oidc::keys::ensure(&state.db, &state.settings, now)
+                .await
+                .map_err(|e| format!("cannot make the token-signing keys: {e}"))?;
             tracing::info!(address = %bind_address, public_url = %state.settings.public_url, "Gatehouse is listening");
             startup::serve(listener, state)
                 .await

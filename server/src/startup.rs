@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(web::health))
         .route("/ready", get(web::ready))
         .merge(backend::rest::router())
+        .merge(backend::oidc::endpoints::router())
         .merge(pages)
         .route_layer(axum::middleware::from_fn(web::record_route))
         .layer(axum::middleware::from_fn(web::server_function_status))

@@ -75,6 +75,15 @@ actions! {
     SessionsEndedByAdministrator = "sessions.ended_by_administrator", "All sessions ended by an administrator";
     ApiTokenCreated = "api_token.created", "API token created";
     ApiTokenRevoked = "api_token.revoked", "API token revoked";
+    ApplicationRegistered = "application.registered", "Application registered";
+    ApplicationChanged = "application.changed", "Application changed";
+    ApplicationSecretReplaced = "application.secret_replaced", "Application secret replaced";
+    ApplicationDisabled = "application.disabled", "Application disabled";
+    ApplicationEnabled = "application.enabled", "Application enabled";
+    ApplicationSignedIn = "application.signed_in", "Signed in to an application";
+    ApplicationSignedOut = "application.signed_out", "Signed out of an application";
+    RefreshTokenReused = "application.refresh_token_reused", "A used refresh token came back: the application session was ended";
+    SigningKeysRotated = "signing_keys.rotated", "Token-signing keys rotated";
 }
 
 /// Who an entry is by: an account, and the API token it used, if any.

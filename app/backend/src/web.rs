@@ -130,13 +130,15 @@ pub async fn record_route(request: Request, next: Next) -> Response {
 /// Refuses state-changing requests that a browser marks as cross-site, or
 /// whose `Origin` is not Gatehouse's public origin. Requests without either
 /// header (API clients with bearer tokens, curl) carry no ambient cookie
-/// authority worth forging and pass.
+/// authority worth forging and pass, and so do the OpenID Connect endpoints
+/// that applications' own scripts call and that read no cookie.
 pub async fn refuse_cross_site(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
     if !is_safe_method(request.method())
+        && !crate::oidc::endpoints::is_cookieless_endpoint(request.uri().path())
         && is_cross_site(request.headers(), &state.settings.public_origin())
     {
         tracing::warn!(method = %request.method(), "refused a cross-site request");

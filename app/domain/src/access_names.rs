@@ -12,7 +12,7 @@ const NAME_FIELD: &str = "name";
 
 /// Trimmed, inner whitespace collapsed, NFC-normalised, 2–60 characters, no
 /// control or invisible characters. `what` is "Role" or "Profile".
-fn parse_name(input: &str, what: &str) -> Result<String, FieldError> {
+pub(crate) fn parse_name(input: &str, what: &str) -> Result<String, FieldError> {
     let refuse = |message: String| Err(FieldError::new(NAME_FIELD, message));
     let value = nfc(&collapse_whitespace(input));
     if value.is_empty() {

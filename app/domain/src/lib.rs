@@ -52,6 +52,7 @@ macro_rules! validated_text {
 }
 
 mod access_names;
+mod application;
 mod email;
 pub mod error;
 mod initials;
@@ -66,6 +67,10 @@ mod username;
 pub mod wire;
 
 pub use access_names::{AccessDescription, ProfileName, RoleName, TokenName};
+pub use application::{
+    ApplicationForm, ApplicationName, ApplicationSettings, ApplicationUri, Audience, ClientKind,
+    SigningAlgorithm,
+};
 pub use email::Email;
 pub use error::AppError;
 pub use initials::Initials;

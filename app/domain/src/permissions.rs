@@ -9,6 +9,7 @@ pub enum Permission {
     UsersManage,
     RolesManage,
     ApiUsersManage,
+    ApplicationsManage,
     AuditView,
     PupilsView,
     PupilsEdit,
@@ -16,11 +17,12 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::UsersView,
         Permission::UsersManage,
         Permission::RolesManage,
         Permission::ApiUsersManage,
+        Permission::ApplicationsManage,
         Permission::AuditView,
         Permission::PupilsView,
         Permission::PupilsEdit,
@@ -34,6 +36,7 @@ impl Permission {
             Permission::UsersManage => "users.manage",
             Permission::RolesManage => "roles.manage",
             Permission::ApiUsersManage => "api_users.manage",
+            Permission::ApplicationsManage => "applications.manage",
             Permission::AuditView => "audit.view",
             Permission::PupilsView => "pupils.view",
             Permission::PupilsEdit => "pupils.edit",
@@ -52,6 +55,7 @@ impl Permission {
             Permission::UsersManage => "Can add, delete and manage users",
             Permission::RolesManage => "Can manage roles and profiles",
             Permission::ApiUsersManage => "Can manage API users and tokens",
+            Permission::ApplicationsManage => "Can manage applications",
             Permission::AuditView => "Can view the audit log",
             Permission::PupilsView => "Can view pupil-level data",
             Permission::PupilsEdit => "Can edit pupil-level data",
@@ -64,7 +68,9 @@ impl Permission {
             Permission::UsersView | Permission::UsersManage | Permission::ApiUsersManage => {
                 "Accounts"
             }
-            Permission::RolesManage | Permission::AuditView => "Administration",
+            Permission::RolesManage | Permission::ApplicationsManage | Permission::AuditView => {
+                "Administration"
+            }
             Permission::PupilsView | Permission::PupilsEdit => "Pupil data",
             Permission::ReportsView => "Reports",
         }
@@ -174,6 +180,7 @@ mod tests {
                 "users.manage",
                 "roles.manage",
                 "api_users.manage",
+                "applications.manage",
                 "audit.view",
                 "pupils.view",
                 "pupils.edit"

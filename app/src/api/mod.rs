@@ -5,6 +5,7 @@
 
 pub mod api_docs;
 pub mod api_tokens;
+pub mod applications;
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod context;

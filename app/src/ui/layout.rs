@@ -52,6 +52,7 @@ fn Shell(user: CurrentUser) -> impl IntoView {
                     {user.can(Permission::UsersView).then(|| view! { <li><A href="/users">"Users"</A></li> })}
                     {user.can(Permission::UsersManage).then(|| view! { <li><A href="/organisation">"Organisation settings"</A></li> })}
                     {user.can(Permission::RolesManage).then(|| view! { <li><A href="/roles">"Roles"</A></li><li><A href="/profiles">"Profiles"</A></li> })}
+                    {user.can(Permission::ApplicationsManage).then(|| view! { <li><A href="/applications">"Applications"</A></li> })}
                     {user.can(Permission::AuditView).then(|| view! { <li><A href="/audit">"Audit log"</A></li> })}
                     {user.is_platform_admin.then(|| view! { <li><A href="/organisations">"Organisations"</A></li> })}
                     <li><A href="/profile">"My profile"</A></li>

@@ -11,6 +11,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::add_user::AddUserPage;
 use pages::api_docs::ApiDocsPage;
+use pages::applications::{ApplicationPage, ApplicationRefusedPage, ApplicationsPage};
 use pages::audit::AuditPage;
 use pages::home::HomePage;
 use pages::not_found::NotFoundPage;
@@ -74,6 +75,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/confirm-email/:token") view=ConfirmEmailPage ssr=SsrMode::Async/>
                 <Route path=path!("/undo-email-change/:token") view=UndoEmailChangePage ssr=SsrMode::Async/>
                 <Route path=path!("/api/docs") view=ApiDocsPage ssr=SsrMode::Async/>
+                <Route path=path!("/applications/refused") view=ApplicationRefusedPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async/>
@@ -88,6 +90,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("profiles") view=ProfilesPage ssr=SsrMode::Async/>
                     <Route path=path!("profiles/:id") view=AccessProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("applications") view=ApplicationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("applications/new") view=ApplicationPage ssr=SsrMode::Async/>
+                    <Route path=path!("applications/:id") view=ApplicationPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -45,6 +45,9 @@ struct Ids {
     api_token: String,
     /// Organisation A's own API user, to pair with B's token id.
     own_api_user: String,
+    /// Organisation B's application, and A's own (to pair with B's role).
+    application: String,
+    own_application: String,
 }
 
 struct Row {
@@ -459,9 +462,110 @@ fn rows() -> Vec<Row> {
             },
             true,
         ),
+        // Connected applications.
+        row(
+            "applications",
+            Permission("applications.manage"),
+            |_| vec![],
+            false,
+        ),
+        row(
+            "application",
+            Permission("applications.manage"),
+            |ids| vec![("id", ids.application.clone())],
+            true,
+        ),
+        // A new application of organisation A's, open to organisation B's role.
+        row(
+            "register_application",
+            Permission("applications.manage"),
+            |ids| application_form(None, &ids.role),
+            true,
+        ),
+        row(
+            "save_application",
+            Permission("applications.manage"),
+            |ids| application_form(Some(&ids.application), &ids.role),
+            true,
+        ),
+        // Organisation A's own application given organisation B's role.
+        row(
+            "save_application",
+            Permission("applications.manage"),
+            |ids| application_form(Some(&ids.own_application), &ids.role),
+            true,
+        ),
+        row(
+            "new_application_secret",
+            Permission("applications.manage"),
+            |ids| vec![("id", ids.application.clone())],
+            true,
+        ),
+        row(
+            "set_application_disabled",
+            Permission("applications.manage"),
+            |ids| vec![("id", ids.application.clone()), ("disabled", s("true"))],
+            true,
+        ),
         // The API reference page's data: the OpenAPI document, for anyone.
         row("api_reference", Public, |_| vec![], false),
     ]
+}
+
+/// The application form (registering, or saving application `id`), open
+/// to holders of `role`.
+fn application_form(id: Option<&String>, role: &str) -> Vec<(&'static str, String)> {
+    let mut form: Vec<(&'static str, String)> =
+        id.map(|id| ("id", id.clone())).into_iter().collect();
+    form.extend([
+        ("name", s("Matrix application")),
+        ("client_kind", s("confidential")),
+        ("redirect_uris", s("https://matrix.example/callback")),
+        ("audience", s("chosen")),
+        ("role_ids[]", role.to_owned()),
+        ("id_token_algorithm", s("RS256")),
+        ("access_token_minutes", s("10")),
+        ("refresh_token_hours", s("24")),
+    ]);
+    form
+}
+
+/// Registers an application as the administrator on `client`; returns its id.
+async fn application_of(app: &TestApp, client: &reqwest::Client, name: &str) -> String {
+    let registered = app
+        .call_as(
+            client,
+            "register_application",
+            &[
+                ("name", name),
+                ("client_kind", "confidential"),
+                ("redirect_uris", "https://matrix.example/callback"),
+                ("audience", "everyone"),
+                ("id_token_algorithm", "RS256"),
+                ("access_token_minutes", "10"),
+                ("refresh_token_hours", "24"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        registered.status(),
+        StatusCode::OK,
+        "{}",
+        registered.text().await.unwrap_or_default()
+    );
+    let list: serde_json::Value = app
+        .call_as(client, "applications", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
+    list.as_array()
+        .expect("list")
+        .iter()
+        .find(|a| a["name"] == name)
+        .and_then(|a| a["id"].as_i64())
+        .expect("registered")
+        .to_string()
 }
 
 /// Organisation B's API user, made by Tomasz (signed in on `tomasz`), with
@@ -550,6 +654,10 @@ pub async fn snapshot(app: &TestApp, organisation: i64) -> String {
                 || CAST(COALESCE(expires_at, 0) AS TEXT) || '-' || CAST(COALESCE(revoked_at, 0) AS TEXT)
                 || '-' || CAST(COALESCE(last_used_at, 0) AS TEXT)
          FROM api_tokens WHERE organisation_id = $1 ORDER BY id",
+        "SELECT CAST(a.id AS TEXT) || a.name || a.redirect_uris || a.audience || COALESCE(a.secret_hash, '')
+                || CAST(COALESCE(a.disabled_at, 0) AS TEXT) || '-' || CAST(COALESCE(ar.role_id, 0) AS TEXT)
+         FROM applications a LEFT JOIN application_roles ar ON ar.application_id = a.id
+         WHERE a.organisation_id = $1 ORDER BY a.id, ar.role_id",
         "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE organisation_id = $1",
         "SELECT CAST(COUNT(*) AS TEXT) FROM email_outbox WHERE organisation_id = $1",
     ];
@@ -653,6 +761,8 @@ both_backends!(
             api_user: api_user.to_string(),
             api_token: api_token.to_string(),
             own_api_user: own_api_user.to_string(),
+            application: application_of(&app, &tomasz_browser, "Hillside wiki").await,
+            own_application: application_of(&app, &app.client, "Riverside wiki").await,
         };
         let before = snapshot(&app, hillside).await;
 

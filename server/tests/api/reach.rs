@@ -673,6 +673,7 @@ both_backends!(
             "users.manage",
             "roles.manage",
             "api_users.manage",
+            "applications.manage",
             "audit.view",
             "pupils.view",
             "pupils.edit",

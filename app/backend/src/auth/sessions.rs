@@ -119,6 +119,9 @@ pub struct NewSession<'a> {
     pub user_id: i64,
     /// Only the authentication code is still to come.
     pub awaiting_code: bool,
+    /// The person proved a second factor (an authentication or recovery
+    /// code) to get it.
+    pub second_factor: bool,
     pub client: &'a ClientInfo,
     /// Recovery codes just made (sealed), for their page to show once.
     pub recovery_codes_to_show: Option<Vec<u8>>,
@@ -136,8 +139,8 @@ where
 {
     let token = tokens::generate();
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, client_address, user_agent, stage, recovery_codes_to_show)
-         VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, client_address, user_agent, stage, recovery_codes_to_show, second_factor)
+         VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(tokens::hash(&token))
     .bind(session.user_id)
@@ -151,6 +154,7 @@ where
         "complete"
     })
     .bind(session.recovery_codes_to_show)
+    .bind(i64::from(session.second_factor))
     .execute(executor)
     .await?;
     Ok(token)
@@ -321,7 +325,7 @@ where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
     let ended = sqlx::query(
-        "UPDATE sessions SET ended_at = $1, end_reason = $2, recovery_codes_to_show = NULL, api_token_to_show = NULL
+        "UPDATE sessions SET ended_at = $1, end_reason = $2, recovery_codes_to_show = NULL, api_token_to_show = NULL, application_secret_to_show = NULL
          WHERE id = $3 AND ended_at IS NULL",
     )
     .bind(now)
@@ -340,7 +344,7 @@ pub async fn end_all_for_user(
     user_id: i64,
     reason: &str,
 ) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2, recovery_codes_to_show = NULL, api_token_to_show = NULL WHERE user_id = $3 AND ended_at IS NULL")
+    let result = sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2, recovery_codes_to_show = NULL, api_token_to_show = NULL, application_secret_to_show = NULL WHERE user_id = $3 AND ended_at IS NULL")
         .bind(now)
         .bind(reason)
         .bind(user_id)

@@ -60,6 +60,7 @@ pub async fn open_session(
         NewSession {
             user_id,
             awaiting_code: stage == Stage::CodeRequired,
+            second_factor: false,
             client,
             recovery_codes_to_show: None,
         },
@@ -203,6 +204,7 @@ pub async fn sign_in_with_code(
         NewSession {
             user_id: waiting.user_id,
             awaiting_code: false,
+            second_factor: true,
             client,
             recovery_codes_to_show: None,
         },

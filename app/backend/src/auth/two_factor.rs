@@ -507,6 +507,7 @@ pub async fn confirm_enrolment(
         NewSession {
             user_id: me.user_id,
             awaiting_code: false,
+            second_factor: true,
             client,
             recovery_codes_to_show: Some(codes_to_show),
         },

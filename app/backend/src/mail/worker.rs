@@ -9,12 +9,9 @@ use crate::mail::transport::{Mailer, SendError};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::MissedTickBehavior;
 
 /// Messages claimed by one pass.
 pub const BATCH_SIZE: i64 = 20;
-/// Time between passes.
-pub const PASS_INTERVAL: Duration = Duration::from_secs(2);
 /// A pass starts no new send after this long, so it finishes well inside its
 /// claim ([`outbox::LOCK_SECONDS`]); the rest is given back for the next pass.
 const SEND_BUDGET: Duration = Duration::from_secs(60);
@@ -114,9 +111,7 @@ fn log_failure(message: &QueuedEmail, error: &SendError, now: UnixTime, retry_at
 }
 
 /// Delivers mail until `shutdown` completes (pass `std::future::pending()` to
-/// run for ever): a pass every [`PASS_INTERVAL`], straight away again while
-/// full batches go out. Errors are logged, never fatal; a pass that panicked
-/// is logged and the next one runs. A pass under way is finished, not cut.
+/// run for ever): see [`crate::background::repeat`].
 pub async fn run(
     db: Db,
     mailer: Mailer,
@@ -124,38 +119,17 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send,
 ) {
     tracing::info!("mail delivery: {}", mailer.describe());
-    let mut interval = tokio::time::interval(PASS_INTERVAL);
-    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => break,
-            _ = interval.tick() => {}
-        }
-        loop {
-            let pass = tokio::spawn({
-                let (db, mailer, now) = (db.clone(), mailer.clone(), clock.now());
-                async move { deliver_due(&db, &mailer, now).await }
-            });
-            match pass.await {
-                Ok(Ok(report)) => {
-                    if report != DeliveryReport::default() {
-                        tracing::debug!(?report, "mail delivery pass");
-                    }
-                    if i64::try_from(report.sent).unwrap_or(0) < BATCH_SIZE {
-                        break;
-                    }
-                }
-                Ok(Err(error)) => {
-                    tracing::error!(%error, "mail delivery pass failed (database)");
-                    break;
-                }
-                Err(error) => {
-                    tracing::error!(%error, "mail delivery pass panicked");
-                    break;
-                }
+    crate::background::repeat("mail delivery", shutdown, move || {
+        let (db, mailer, now) = (db.clone(), mailer.clone(), clock.now());
+        async move {
+            let report = deliver_due(&db, &mailer, now)
+                .await
+                .map_err(|e| format!("database: {e}"))?;
+            if report != DeliveryReport::default() {
+                tracing::debug!(?report, "mail delivery pass");
             }
+            Ok(i64::try_from(report.sent).unwrap_or(0) >= BATCH_SIZE)
         }
-    }
-    tracing::info!("mail delivery stopped");
+    })
+    .await;
 }

@@ -16,7 +16,7 @@ use domain::{
 };
 
 /// Where the command line's entries in the audit log come from.
-const COMMAND_LINE: &str = "command line";
+pub const COMMAND_LINE: &str = "command line";
 
 /// How long a setup link stays valid.
 pub const SETUP_LINK_LIFETIME_SECONDS: i64 = 24 * 3600;

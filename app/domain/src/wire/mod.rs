@@ -6,6 +6,7 @@ mod access;
 mod accounts;
 mod api_reference;
 mod api_tokens;
+mod applications;
 mod audit;
 mod two_factor;
 
@@ -13,5 +14,6 @@ pub use access::*;
 pub use accounts::*;
 pub use api_reference::*;
 pub use api_tokens::*;
+pub use applications::*;
 pub use audit::*;
 pub use two_factor::*;

@@ -1,5 +1,6 @@
 pub mod add_user;
 pub mod api_docs;
+pub mod applications;
 pub mod audit;
 pub mod home;
 pub mod not_found;

@@ -132,6 +132,7 @@ both_backends!(
             "users.view",
             "users.manage",
             "api_users.manage",
+            "applications.manage",
             "audit.view",
         ];
         let before = stored_role(&app, administrator).await;

@@ -23,6 +23,7 @@ both_backends!(
                 "UsersManage",
                 "RolesManage",
                 "ApiUsersManage",
+                "ApplicationsManage",
                 "AuditView",
                 "PupilsView",
                 "PupilsEdit",

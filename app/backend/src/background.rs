@@ -1,0 +1,45 @@
+//! Work the server does on its own, in passes: delivering mail and
+//! back-channel logout notices.
+
+use std::future::Future;
+use std::time::Duration;
+use tokio::time::MissedTickBehavior;
+
+/// Time between passes.
+pub const PASS_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Runs `pass` every [`PASS_INTERVAL`] until `shutdown` completes (pass
+/// `std::future::pending()` to run for ever), straight away again while a
+/// pass says there may be more (it took a full batch). Errors are logged,
+/// never fatal; a pass that panicked is logged and the next one runs. A
+/// pass under way is finished, not cut.
+pub async fn repeat<P, F>(what: &'static str, shutdown: impl Future<Output = ()> + Send, pass: P)
+where
+    P: Fn() -> F,
+    F: Future<Output = Result<bool, String>> + Send + 'static,
+{
+    let mut interval = tokio::time::interval(PASS_INTERVAL);
+    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            _ = interval.tick() => {}
+        }
+        loop {
+            match tokio::spawn(pass()).await {
+                Ok(Ok(true)) => continue,
+                Ok(Ok(false)) => break,
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "{what}: pass failed");
+                    break;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "{what}: pass panicked");
+                    break;
+                }
+            }
+        }
+    }
+    tracing::info!("{what} stopped");
+}

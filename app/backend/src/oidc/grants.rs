@@ -1,0 +1,619 @@
+//! The token endpoint and what uses its tokens: an authorization code (with
+//! its PKCE verifier) becomes an ID token, an access token and a refresh
+//! token; a refresh token, used once, becomes a new pair; UserInfo answers
+//! an access token. Every token belongs to an application session, which
+//! belongs to a Gatehouse session: a token works only while both last, the
+//! person is active and may still use the application, and the application
+//! is enabled. A refresh token that comes back after its use ends its
+//! application session, since one of the two holders is not the application.
+
+use super::applications::{self, Application};
+use super::authorize::{is_pkce_value, session_facts};
+use super::{ACR_PASSWORD, ACR_TWO_FACTOR, ID_TOKEN_SECONDS, claims, keys};
+use crate::acting::{Acting, Write};
+use crate::audit::{ActedBy, Action, Subject};
+use crate::crypto::tokens;
+use crate::state::AppState;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use domain::{AppError, ClientKind};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+/// What access and refresh tokens start with, so one found in a log is
+/// recognisable for what it is.
+const ACCESS_PREFIX: &str = "gaa_";
+const REFRESH_PREFIX: &str = "gar_";
+
+/// An OAuth error answer (RFC 6749 5.2): a status and a JSON body.
+#[derive(Debug)]
+pub struct OAuthError {
+    pub status: u16,
+    pub error: &'static str,
+    pub description: String,
+    /// The client tried HTTP Basic authentication and failed: the answer
+    /// carries `WWW-Authenticate: Basic`.
+    pub basic_challenge: bool,
+}
+
+impl OAuthError {
+    fn new(status: u16, error: &'static str, description: impl Into<String>) -> Self {
+        OAuthError {
+            status,
+            error,
+            description: description.into(),
+            basic_challenge: false,
+        }
+    }
+
+    fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(400, "invalid_grant", description)
+    }
+
+    pub(super) fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(400, "invalid_request", description)
+    }
+
+    pub(super) fn invalid_client(basic: bool) -> Self {
+        OAuthError {
+            basic_challenge: basic,
+            ..Self::new(401, "invalid_client", "Client authentication failed")
+        }
+    }
+}
+
+impl From<AppError> for OAuthError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Busy { .. } => Self::new(
+                503,
+                "temporarily_unavailable",
+                "Gatehouse is busy; try again shortly",
+            ),
+            // Internal errors were logged with their id where they arose.
+            other => Self::new(500, "server_error", other.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for OAuthError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::from(error).into()
+    }
+}
+
+/// The token endpoint's form (RFC 6749 4.1.3 and 6).
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenRequest {
+    pub grant_type: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+/// How the client identified itself: HTTP Basic (`basic`), or the form.
+#[derive(Debug, Default)]
+pub struct ClientCredentials {
+    pub basic: Option<(String, String)>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+    pub refresh_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    pub scope: String,
+}
+
+/// Finds and checks the client: a confidential one by its secret, a public
+/// one by its id alone (its proof is the PKCE verifier).
+async fn authenticate(
+    state: &AppState,
+    credentials: &ClientCredentials,
+    request: &TokenRequest,
+) -> Result<Application, OAuthError> {
+    let basic = credentials.basic.is_some();
+    let (client_id, secret) = match (&credentials.basic, &request.client_secret) {
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "Authenticate the client one way only",
+            ));
+        }
+        (Some((id, secret)), None) => (Some(id.as_str()), Some(secret.as_str())),
+        (None, secret) => (request.client_id.as_deref(), secret.as_deref()),
+    };
+    if let (Some((id, _)), Some(form_id)) = (&credentials.basic, &request.client_id)
+        && id != form_id
+    {
+        return Err(OAuthError::invalid_client(basic));
+    }
+    let Some(client_id) = client_id.filter(|id| !id.is_empty()) else {
+        return Err(OAuthError::invalid_client(basic));
+    };
+    let application = applications::by_client_id(&state.db.pool, client_id)
+        .await?
+        .filter(|a| !a.disabled)
+        .ok_or_else(|| OAuthError::invalid_client(basic))?;
+    let proved = match (application.client_kind, secret) {
+        (ClientKind::Confidential, Some(secret)) => application.secret_matches(secret),
+        (ClientKind::Public, None) => true,
+        _ => false,
+    };
+    if !proved {
+        return Err(OAuthError::invalid_client(basic));
+    }
+    Ok(application)
+}
+
+/// The token endpoint.
+pub async fn token(
+    state: &AppState,
+    client_address: &str,
+    credentials: &ClientCredentials,
+    request: &TokenRequest,
+) -> Result<TokenResponse, OAuthError> {
+    let application = authenticate(state, credentials, request).await?;
+    match request.grant_type.as_deref() {
+        Some("authorization_code") => {
+            exchange_code(state, client_address, &application, request).await
+        }
+        Some("refresh_token") => refresh(state, client_address, &application, request).await,
+        Some(_) => Err(OAuthError::new(
+            400,
+            "unsupported_grant_type",
+            "Only authorization_code and refresh_token are supported",
+        )),
+        None => Err(OAuthError::invalid_request("grant_type is missing")),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CodeRow {
+    id: i64,
+    application_id: i64,
+    session_id: i64,
+    redirect_uri: String,
+    code_challenge: String,
+    scope: String,
+    nonce: Option<String>,
+    expires_at: i64,
+    used_at: Option<i64>,
+    application_session_id: Option<i64>,
+    user_id: i64,
+}
+
+async fn exchange_code(
+    state: &AppState,
+    client_address: &str,
+    application: &Application,
+    request: &TokenRequest,
+) -> Result<TokenResponse, OAuthError> {
+    let code = request
+        .code
+        .as_deref()
+        .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
+    let verifier = request.code_verifier.as_deref().unwrap_or_default();
+    if !is_pkce_value(verifier) {
+        return Err(OAuthError::invalid_request(
+            "code_verifier is missing or malformed",
+        ));
+    }
+    let row: Option<CodeRow> = sqlx::query_as(
+        "SELECT c.id, c.application_id, c.session_id, c.redirect_uri, c.code_challenge, c.scope, c.nonce,
+                c.expires_at, c.used_at, c.application_session_id, s.user_id
+         FROM authorization_codes c JOIN sessions s ON s.id = c.session_id
+         WHERE c.code_hash = $1",
+    )
+    .bind(tokens::hash(code))
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let refused =
+        || OAuthError::invalid_grant("The code is unknown, used, expired or not this client's");
+    let Some(row) = row.filter(|r| r.application_id == application.id) else {
+        return Err(refused());
+    };
+    let now = state.now();
+    let mut write = Acting::new(now, ActedBy::user(row.user_id), client_address)
+        .begin(&state.db)
+        .await?;
+    if row.used_at.is_some() {
+        // A code used twice: whoever used it first may not be the
+        // application, so what it got ends (RFC 6749 4.1.2).
+        if let Some(id) = row.application_session_id {
+            end_application_sessions(&mut write, Ending::One(id), "code_replayed").await?;
+            write.commit().await?;
+        }
+        return Err(refused());
+    }
+    if now >= row.expires_at
+        || request.redirect_uri.as_deref().unwrap_or_default() != row.redirect_uri
+        || URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != row.code_challenge
+    {
+        return Err(refused());
+    }
+    let spent = sqlx::query(
+        "UPDATE authorization_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(row.id)
+    .execute(&mut *write)
+    .await?;
+    if spent.rows_affected() != 1 {
+        return Err(refused());
+    }
+    let facts = session_facts(&mut *write, row.session_id).await?;
+    if !signed_in(&mut write, state, application, row.session_id, row.user_id).await? {
+        return Err(OAuthError::invalid_grant(
+            "The person's Gatehouse session has ended, or they may no longer use this application",
+        ));
+    }
+    let session =
+        open_application_session(&mut write, application.id, row.user_id, row.session_id).await?;
+    sqlx::query("UPDATE authorization_codes SET application_session_id = $1 WHERE id = $2")
+        .bind(session.id)
+        .bind(row.id)
+        .execute(&mut *write)
+        .await?;
+    let issued = issue(&mut write, application, session.id, &row.scope).await?;
+    let mut id_token = claims::about(&mut write, application, row.user_id, &row.scope).await?;
+    let (amr, acr) = if facts.second_factor {
+        (json!(["pwd", "otp", "mfa"]), ACR_TWO_FACTOR)
+    } else {
+        (json!(["pwd"]), ACR_PASSWORD)
+    };
+    for (claim, value) in [
+        ("iss", json!(super::endpoints::issuer(&state.settings))),
+        ("aud", json!(application.client_id)),
+        ("azp", json!(application.client_id)),
+        ("iat", json!(now)),
+        ("exp", json!(now + ID_TOKEN_SECONDS)),
+        ("auth_time", json!(facts.signed_in_at)),
+        ("sid", json!(session.sid)),
+        ("amr", amr),
+        ("acr", json!(acr)),
+    ] {
+        id_token.insert(claim.into(), value);
+    }
+    if let Some(nonce) = &row.nonce {
+        id_token.insert("nonce".into(), json!(nonce));
+    }
+    let key = keys::current(
+        &state.db,
+        &state.settings,
+        now,
+        application.id_token_algorithm,
+    )
+    .await?;
+    let id_token = key.sign("JWT", &Value::Object(id_token))?;
+    if session.new {
+        write
+            .audit(
+                Action::ApplicationSignedIn,
+                Subject::Account(row.user_id),
+                format!(
+                    "application={} client_id={}",
+                    application.name, application.client_id
+                ),
+            )
+            .await?;
+    }
+    write.commit().await?;
+    Ok(TokenResponse {
+        id_token: Some(id_token),
+        ..issued.response(application, &row.scope)
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: i64,
+    kind: String,
+    scope: String,
+    expires_at: i64,
+    spent_at: Option<i64>,
+    application_session_id: i64,
+    application_id: i64,
+    user_id: i64,
+    session_id: i64,
+    ended_at: Option<i64>,
+}
+
+async fn find_token<'c, E>(executor: E, token: &str) -> Result<Option<TokenRow>, AppError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    Ok(sqlx::query_as(
+        "SELECT t.id, t.kind, t.scope, t.expires_at, t.spent_at, t.application_session_id,
+                a.application_id, a.user_id, a.session_id, a.ended_at
+         FROM application_tokens t JOIN application_sessions a ON a.id = t.application_session_id
+         WHERE t.token_hash = $1",
+    )
+    .bind(tokens::hash(token))
+    .fetch_optional(executor)
+    .await?)
+}
+
+async fn refresh(
+    state: &AppState,
+    client_address: &str,
+    application: &Application,
+    request: &TokenRequest,
+) -> Result<TokenResponse, OAuthError> {
+    let presented = request
+        .refresh_token
+        .as_deref()
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+    let refused =
+        || OAuthError::invalid_grant("The refresh token is unknown, used, expired or revoked");
+    let now = state.now();
+    let Some(row) = find_token(&state.db.pool, presented)
+        .await?
+        .filter(|t| t.kind == "refresh" && t.application_id == application.id)
+    else {
+        return Err(refused());
+    };
+    let mut write = Acting::new(now, ActedBy::user(row.user_id), client_address)
+        .begin(&state.db)
+        .await?;
+    // Spent in the same statement that checks it, so of two uses at once
+    // exactly one wins and the other counts as reuse.
+    let spent = sqlx::query(
+        "UPDATE application_tokens SET spent_at = $1 WHERE id = $2 AND spent_at IS NULL",
+    )
+    .bind(now)
+    .bind(row.id)
+    .execute(&mut *write)
+    .await?;
+    if spent.rows_affected() != 1 {
+        if row.ended_at.is_none() {
+            end_application_sessions(
+                &mut write,
+                Ending::One(row.application_session_id),
+                "refresh_token_reused",
+            )
+            .await?;
+            write
+                .audit(
+                    Action::RefreshTokenReused,
+                    Subject::Account(row.user_id),
+                    format!(
+                        "application={} client_id={}",
+                        application.name, application.client_id
+                    ),
+                )
+                .await?;
+            write.commit().await?;
+        }
+        return Err(refused());
+    }
+    if row.spent_at.is_some() || row.ended_at.is_some() || now >= row.expires_at {
+        return Err(refused());
+    }
+    if !signed_in(&mut write, state, application, row.session_id, row.user_id).await? {
+        return Err(refused());
+    }
+    let issued = issue(
+        &mut write,
+        application,
+        row.application_session_id,
+        &row.scope,
+    )
+    .await?;
+    // Using an application counts as activity of the Gatehouse session it
+    // came from, as a click in Gatehouse would.
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1")
+        .bind(now)
+        .bind(row.session_id)
+        .execute(&mut *write)
+        .await?;
+    sqlx::query("UPDATE application_sessions SET last_used_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(row.application_session_id)
+        .execute(&mut *write)
+        .await?;
+    write.commit().await?;
+    Ok(issued.response(application, &row.scope))
+}
+
+/// Whether the person is still signed in to Gatehouse in `session_id` (not
+/// ended, not timed out) and may still use the application.
+async fn signed_in(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    application: &Application,
+    session_id: i64,
+    user_id: i64,
+) -> Result<bool, AppError> {
+    let now = state.now();
+    let live: Option<(i64,)> = sqlx::query_as(
+        "SELECT second_factor FROM sessions
+         WHERE id = $1 AND ended_at IS NULL AND stage = 'complete' AND expires_at > $2 AND last_seen_at > $3",
+    )
+    .bind(session_id)
+    .bind(now)
+    .bind(now - state.settings.session_idle_timeout_seconds)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((second_factor,)) = live else {
+        return Ok(false);
+    };
+    if application.disabled || (application.requires_two_factor && second_factor != 1) {
+        return Ok(false);
+    }
+    claims::may_use(conn, application, user_id).await
+}
+
+struct ApplicationSession {
+    id: i64,
+    sid: String,
+    /// Opened by this exchange (not joined).
+    new: bool,
+}
+
+/// The person's live session with the application from this Gatehouse
+/// session, opened if there is none.
+async fn open_application_session(
+    write: &mut Write<'_>,
+    application_id: i64,
+    user_id: i64,
+    session_id: i64,
+) -> Result<ApplicationSession, AppError> {
+    let now = write.now();
+    let opened = sqlx::query(
+        "INSERT INTO application_sessions (application_id, user_id, session_id, sid, created_at, last_used_at)
+         VALUES ($1, $2, $3, $4, $5, $5)
+         ON CONFLICT (application_id, session_id) WHERE ended_at IS NULL DO NOTHING",
+    )
+    .bind(application_id)
+    .bind(user_id)
+    .bind(session_id)
+    .bind(tokens::generate())
+    .bind(now)
+    .execute(&mut **write)
+    .await?;
+    let (id, sid): (i64, String) = sqlx::query_as(
+        "SELECT id, sid FROM application_sessions
+         WHERE application_id = $1 AND session_id = $2 AND ended_at IS NULL",
+    )
+    .bind(application_id)
+    .bind(session_id)
+    .fetch_one(&mut **write)
+    .await?;
+    Ok(ApplicationSession {
+        id,
+        sid,
+        new: opened.rows_affected() == 1,
+    })
+}
+
+/// A new access and refresh token.
+struct Issued {
+    access_token: String,
+    refresh_token: String,
+}
+
+impl Issued {
+    fn response(self, application: &Application, scope: &str) -> TokenResponse {
+        TokenResponse {
+            access_token: self.access_token,
+            token_type: "Bearer".into(),
+            expires_in: application.access_token_seconds,
+            refresh_token: self.refresh_token,
+            id_token: None,
+            scope: scope.to_owned(),
+        }
+    }
+}
+
+async fn issue(
+    write: &mut Write<'_>,
+    application: &Application,
+    application_session_id: i64,
+    scope: &str,
+) -> Result<Issued, AppError> {
+    let now = write.now();
+    let issued = Issued {
+        access_token: format!("{ACCESS_PREFIX}{}", tokens::generate()),
+        refresh_token: format!("{REFRESH_PREFIX}{}", tokens::generate()),
+    };
+    for (kind, token, lifetime) in [
+        (
+            "access",
+            &issued.access_token,
+            application.access_token_seconds,
+        ),
+        (
+            "refresh",
+            &issued.refresh_token,
+            application.refresh_token_seconds,
+        ),
+    ] {
+        sqlx::query(
+            "INSERT INTO application_tokens (application_session_id, kind, token_hash, scope, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(application_session_id)
+        .bind(kind)
+        .bind(tokens::hash(token))
+        .bind(scope)
+        .bind(now)
+        .bind(now + lifetime)
+        .execute(&mut **write)
+        .await?;
+    }
+    Ok(issued)
+}
+
+/// Which application sessions end.
+#[derive(Debug, Clone, Copy)]
+pub enum Ending {
+    /// One application session.
+    One(i64),
+    /// Every one of an application (disabled).
+    Application(i64),
+    /// Every one from a Gatehouse session.
+    Session(i64),
+    /// Every one of a person.
+    User(i64),
+}
+
+/// Ends application sessions, and with them every token issued in them,
+/// in the caller's transaction, queueing their back-channel logout notices.
+/// Returns how many ended.
+pub async fn end_application_sessions(
+    write: &mut Write<'_>,
+    ending: Ending,
+    reason: &str,
+) -> Result<u64, AppError> {
+    let (column, id) = match ending {
+        Ending::One(id) => ("id", id),
+        Ending::Application(id) => ("application_id", id),
+        Ending::Session(id) => ("session_id", id),
+        Ending::User(id) => ("user_id", id),
+    };
+    let now = write.now();
+    let ended = sqlx::query(&format!(
+        "UPDATE application_sessions SET ended_at = $1, end_reason = $2
+         WHERE {column} = $3 AND ended_at IS NULL"
+    ))
+    .bind(now)
+    .bind(reason)
+    .bind(id)
+    .execute(&mut **write)
+    .await?;
+    super::logout::queue_notices(write, now).await?;
+    Ok(ended.rows_affected())
+}
+
+/// UserInfo's answer to an access token: the claims its scope allows, or
+/// `None` when the token does not (or no longer) work.
+pub async fn userinfo(
+    state: &AppState,
+    access_token: &str,
+) -> Result<Option<Map<String, Value>>, AppError> {
+    let now = state.now();
+    let mut conn = state.db.pool.acquire().await?;
+    let Some(row) = find_token(&mut *conn, access_token)
+        .await?
+        .filter(|t| t.kind == "access" && t.spent_at.is_none() && t.ended_at.is_none())
+        .filter(|t| now < t.expires_at)
+    else {
+        return Ok(None);
+    };
+    let Some(application) = applications::by_id(&mut *conn, row.application_id).await? else {
+        return Ok(None);
+    };
+    if !signed_in(&mut conn, state, &application, row.session_id, row.user_id).await? {
+        return Ok(None);
+    }
+    Ok(Some(
+        claims::about(&mut conn, &application, row.user_id, &row.scope).await?,
+    ))
+}

@@ -1,0 +1,172 @@
+//! Server functions for connected applications (permission
+//! `applications.manage`). The organisation comes from the session, never
+//! from the request. A new secret is kept, sealed, in the administrator's
+//! session and shown once on the application's page, so registering works
+//! without JavaScript too (the form posts and the page reloads).
+// The registration form posts as an ordinary HTML form, one argument per
+// field: the fields are the wire format, and there are twelve of them.
+#![allow(clippy::too_many_arguments)]
+
+use domain::AppError;
+use domain::wire::{ApplicationDetail, ApplicationLine};
+use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use {
+    crate::api::context, backend::oidc::applications, domain::ApplicationForm, domain::Permission,
+};
+
+#[server(prefix = "/fn", endpoint = "applications")]
+pub async fn load_applications() -> Result<Vec<ApplicationLine>, AppError> {
+    let admin = context::require(Permission::ApplicationsManage).await?;
+    applications::list(&context::state()?, &admin).await
+}
+
+/// An application's page; without `id`, the page that registers one.
+#[server(prefix = "/fn", endpoint = "application")]
+pub async fn load_application(id: Option<i64>) -> Result<ApplicationDetail, AppError> {
+    let admin = context::require(Permission::ApplicationsManage).await?;
+    applications::detail(&context::state()?, &admin, id).await
+}
+
+/// The form's fields as one value. Ticked roles and profiles post as
+/// repeated `role_ids[]` and `profile_ids[]`; the two-factor box as `on`.
+#[cfg(feature = "ssr")]
+fn form(
+    name: String,
+    client_kind: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    backchannel_logout_uri: String,
+    audience: String,
+    role_ids: Vec<i64>,
+    profile_ids: Vec<i64>,
+    requires_two_factor: Option<String>,
+    id_token_algorithm: String,
+    access_token_minutes: String,
+    refresh_token_hours: String,
+) -> ApplicationForm {
+    ApplicationForm {
+        name,
+        client_kind,
+        redirect_uris,
+        post_logout_redirect_uris,
+        backchannel_logout_uri,
+        audience,
+        role_ids,
+        profile_ids,
+        requires_two_factor: requires_two_factor.is_some(),
+        id_token_algorithm,
+        access_token_minutes,
+        refresh_token_hours,
+    }
+}
+
+#[server(prefix = "/fn", endpoint = "register_application")]
+pub async fn register_application(
+    name: String,
+    #[server(default)] client_kind: String,
+    #[server(default)] redirect_uris: String,
+    #[server(default)] post_logout_redirect_uris: String,
+    #[server(default)] backchannel_logout_uri: String,
+    #[server(default)] audience: String,
+    #[server(default)] role_ids: Vec<i64>,
+    #[server(default)] profile_ids: Vec<i64>,
+    #[server(default)] requires_two_factor: Option<String>,
+    #[server(default)] id_token_algorithm: String,
+    #[server(default)] access_token_minutes: String,
+    #[server(default)] refresh_token_hours: String,
+) -> Result<(), AppError> {
+    let admin = context::require(Permission::ApplicationsManage).await?;
+    let form = form(
+        name,
+        client_kind,
+        redirect_uris,
+        post_logout_redirect_uris,
+        backchannel_logout_uri,
+        audience,
+        role_ids,
+        profile_ids,
+        requires_two_factor,
+        id_token_algorithm,
+        access_token_minutes,
+        refresh_token_hours,
+    );
+    let id = applications::register(
+        &context::state()?,
+        &admin,
+        &form,
+        &context::client()?.address,
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/applications/{id}?saved=registered"));
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "save_application")]
+pub async fn save_application(
+    id: i64,
+    name: String,
+    #[server(default)] client_kind: String,
+    #[server(default)] redirect_uris: String,
+    #[server(default)] post_logout_redirect_uris: String,
+    #[server(default)] backchannel_logout_uri: String,
+    #[server(default)] audience: String,
+    #[server(default)] role_ids: Vec<i64>,
+    #[server(default)] profile_ids: Vec<i64>,
+    #[server(default)] requires_two_factor: Option<String>,
+    #[server(default)] id_token_algorithm: String,
+    #[server(default)] access_token_minutes: String,
+    #[server(default)] refresh_token_hours: String,
+) -> Result<(), AppError> {
+    let admin = context::require(Permission::ApplicationsManage).await?;
+    let form = form(
+        name,
+        client_kind,
+        redirect_uris,
+        post_logout_redirect_uris,
+        backchannel_logout_uri,
+        audience,
+        role_ids,
+        profile_ids,
+        requires_two_factor,
+        id_token_algorithm,
+        access_token_minutes,
+        refresh_token_hours,
+    );
+    applications::change(
+        &context::state()?,
+        &admin,
+        id,
+        &form,
+        &context::client()?.address,
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/applications/{id}?saved=changes"));
+    Ok(())
+}
+
+/// Replaces a confidential application's secret; the page shows the new one once.
+#[server(prefix = "/fn", endpoint = "new_application_secret")]
+pub async fn new_application_secret(id: i64) -> Result<(), AppError> {
+    let admin = context::require(Permission::ApplicationsManage).await?;
+    applications::new_secret(&context::state()?, &admin, id, &context::client()?.address).await?;
+    leptos_axum::redirect(&format!("/applications/{id}?saved=secret"));
+    Ok(())
+}
+
+/// Disables an application (`disabled` = `true`) or enables it again.
+#[server(prefix = "/fn", endpoint = "set_application_disabled")]
+pub async fn set_application_disabled(id: i64, disabled: bool) -> Result<(), AppError> {
+    let admin = context::require(Permission::ApplicationsManage).await?;
+    applications::set_disabled(
+        &context::state()?,
+        &admin,
+        id,
+        disabled,
+        &context::client()?.address,
+    )
+    .await?;
+    let saved = if disabled { "disabled" } else { "enabled" };
+    leptos_axum::redirect(&format!("/applications/{id}?saved={saved}"));
+    Ok(())
+}

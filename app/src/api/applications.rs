@@ -8,11 +8,12 @@
 #![allow(clippy::too_many_arguments)]
 
 use domain::AppError;
-use domain::wire::{ApplicationDetail, ApplicationLine};
+use domain::wire::{ApplicationDetail, ApplicationLine, ApplicationSignIn};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {
-    crate::api::context, backend::oidc::applications, domain::ApplicationForm, domain::Permission,
+    crate::api::context, backend::oidc::applications, backend::oidc::sign_ins,
+    domain::ApplicationForm, domain::Permission,
 };
 
 #[server(prefix = "/fn", endpoint = "applications")]
@@ -168,5 +169,42 @@ pub async fn set_application_disabled(id: i64, disabled: bool) -> Result<(), App
     .await?;
     let saved = if disabled { "disabled" } else { "enabled" };
     leptos_axum::redirect(&format!("/applications/{id}?saved={saved}"));
+    Ok(())
+}
+
+/// The applications a person is signed in to, on their user page.
+#[server(prefix = "/fn", endpoint = "application_sign_ins")]
+pub async fn load_application_sign_ins(id: i64) -> Result<Vec<ApplicationSignIn>, AppError> {
+    let admin = context::require(Permission::UsersView).await?;
+    sign_ins::of_user(&context::state()?, &admin, id).await
+}
+
+/// Signs a person out of one application (`sign_in`) or of all of them.
+#[server(prefix = "/fn", endpoint = "sign_out_of_applications")]
+pub async fn sign_out_of_applications(
+    id: i64,
+    #[server(default)] sign_in: Option<i64>,
+) -> Result<(), AppError> {
+    let admin = context::require(Permission::UsersManage).await?;
+    sign_ins::sign_out_user(&context::state()?, &admin, id, sign_in, &context::client()?).await?;
+    leptos_axum::redirect(&format!("/users/{id}?saved=applications#applications"));
+    Ok(())
+}
+
+/// The applications the signed-in person is signed in to, on My profile.
+#[server(prefix = "/fn", endpoint = "my_application_sign_ins")]
+pub async fn load_my_application_sign_ins() -> Result<Vec<ApplicationSignIn>, AppError> {
+    let me = context::signed_in()?;
+    sign_ins::mine(&context::state()?, &me).await
+}
+
+/// Signs the signed-in person out of one application (`sign_in`) or of all.
+#[server(prefix = "/fn", endpoint = "sign_out_of_my_applications")]
+pub async fn sign_out_of_my_applications(
+    #[server(default)] sign_in: Option<i64>,
+) -> Result<(), AppError> {
+    let me = context::signed_in()?;
+    sign_ins::sign_out_mine(&context::state()?, &me, sign_in, &context::client()?).await?;
+    leptos_axum::redirect("/profile?saved=applications#applications");
     Ok(())
 }

@@ -507,6 +507,21 @@ fn rows() -> Vec<Row> {
             |ids| vec![("id", ids.application.clone()), ("disabled", s("true"))],
             true,
         ),
+        // The applications a person is signed in to.
+        row(
+            "application_sign_ins",
+            Permission("users.view"),
+            |ids| vec![("id", ids.user.clone())],
+            true,
+        ),
+        row(
+            "sign_out_of_applications",
+            Permission("users.manage"),
+            |ids| vec![("id", ids.user.clone())],
+            true,
+        ),
+        row("my_application_sign_ins", SignedIn, |_| vec![], false),
+        row("sign_out_of_my_applications", SignedIn, |_| vec![], false),
         // The API reference page's data: the OpenAPI document, for anyone.
         row("api_reference", Public, |_| vec![], false),
     ]

@@ -18,7 +18,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// Server functions that act on an account named by `id`.
-const ACTING_ON_AN_ACCOUNT: [&str; 8] = [
+const ACTING_ON_AN_ACCOUNT: [&str; 9] = [
     "update_user",
     "send_user_email",
     "set_user_active",
@@ -27,12 +27,13 @@ const ACTING_ON_AN_ACCOUNT: [&str; 8] = [
     "save_user_access",
     "create_api_token",
     "revoke_api_token",
+    "sign_out_of_applications",
 ];
 
 /// Server functions that do not act on another existing account: public
 /// steps, one's own account, reads, new accounts (which hold nothing), the
 /// definitions of roles and profiles (tested below), organisations.
-const NOT_ACTING_ON_AN_ACCOUNT: [&str; 45] = [
+const NOT_ACTING_ON_AN_ACCOUNT: [&str; 54] = [
     "whoami",
     "sign_in",
     "sign_out",
@@ -78,6 +79,15 @@ const NOT_ACTING_ON_AN_ACCOUNT: [&str; 45] = [
     "save_profile",
     "api_tokens",
     "api_reference",
+    "applications",
+    "application",
+    "register_application",
+    "save_application",
+    "new_application_secret",
+    "set_application_disabled",
+    "application_sign_ins",
+    "my_application_sign_ins",
+    "sign_out_of_my_applications",
 ];
 
 /// REST operations that act on the account `{id}`.
@@ -702,7 +712,7 @@ both_backends!(
                 administrator
             )
             .await,
-            8,
+            9,
             "unchanged"
         );
         // ...but her own role, held by nobody beyond her, is hers to change.

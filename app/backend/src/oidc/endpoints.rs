@@ -10,14 +10,16 @@ use crate::config::CheckedSettings;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{Extension, RawQuery, State};
+use axum::http::Method;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use domain::AppError;
 use percent_encoding::percent_decode_str;
 use serde_json::json;
+use tower_http::cors::{Any, CorsLayer};
 use url::form_urlencoded;
 
 /// The issuer: the public URL's origin, as `iss` carries it.
@@ -26,12 +28,26 @@ pub fn issuer(settings: &CheckedSettings) -> String {
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new()
+    // Called by applications' servers and by single-page applications'
+    // scripts on other origins: answers any origin, reads no cookie.
+    let for_applications = Router::new()
         .route(paths::DISCOVERY, get(discovery))
         .route(paths::JWKS, get(jwks))
-        .route(paths::AUTHORIZE, get(authorize))
-        .route(paths::TOKEN, axum::routing::post(token))
+        .route(paths::TOKEN, post(token))
         .route(paths::USERINFO, get(userinfo).post(userinfo))
+        .route(paths::REVOKE, post(revoke))
+        .route(paths::INTROSPECT, post(introspect))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+        );
+    // Opened in the person's browser, with their Gatehouse session.
+    Router::new()
+        .route(paths::AUTHORIZE, get(authorize))
+        .route(paths::END_SESSION, get(end_session))
+        .merge(for_applications)
 }
 
 /// Whether a request is for an endpoint applications call from their own
@@ -40,7 +56,12 @@ pub fn router() -> Router<AppState> {
 pub fn is_cookieless_endpoint(path: &str) -> bool {
     matches!(
         path,
-        paths::TOKEN | paths::USERINFO | paths::JWKS | paths::DISCOVERY
+        paths::TOKEN
+            | paths::USERINFO
+            | paths::JWKS
+            | paths::DISCOVERY
+            | paths::REVOKE
+            | paths::INTROSPECT
     )
 }
 
@@ -52,6 +73,9 @@ async fn discovery(State(state): State<AppState>) -> Response {
         "token_endpoint": link(paths::TOKEN),
         "userinfo_endpoint": link(paths::USERINFO),
         "jwks_uri": link(paths::JWKS),
+        "revocation_endpoint": link(paths::REVOKE),
+        "introspection_endpoint": link(paths::INTROSPECT),
+        "end_session_endpoint": link(paths::END_SESSION),
         "scopes_supported": SCOPES,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -59,6 +83,10 @@ async fn discovery(State(state): State<AppState>) -> Response {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "EdDSA"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login"],
         "acr_values_supported": [ACR_PASSWORD, ACR_TWO_FACTOR],
@@ -175,13 +203,13 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
     }
 }
 
-async fn token(
-    State(state): State<AppState>,
-    Extension(client): Extension<ClientInfo>,
-    headers: HeaderMap,
-    body: String,
-) -> Result<axum::Json<grants::TokenResponse>, OAuthError> {
-    let basic = basic_credentials(&headers)?;
+/// A form posted to the token, revocation or introspection endpoint, with
+/// the client's credentials. A parameter given twice is refused (RFC 6749 3.2).
+fn token_form(
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<(ClientCredentials, TokenRequest), OAuthError> {
+    let basic = basic_credentials(headers)?;
     let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
         .into_owned()
         .collect();
@@ -209,11 +237,71 @@ async fn token(
         refresh_token: field("refresh_token"),
         client_id: field("client_id"),
         client_secret: field("client_secret"),
+        token: field("token"),
     };
-    let credentials = ClientCredentials { basic };
+    Ok((ClientCredentials { basic }, request))
+}
+
+async fn token(
+    State(state): State<AppState>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<axum::Json<grants::TokenResponse>, OAuthError> {
+    let (credentials, request) = token_form(&headers, &body)?;
     Ok(axum::Json(
         grants::token(&state, &client.address, &credentials, &request).await?,
     ))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<StatusCode, OAuthError> {
+    let (credentials, request) = token_form(&headers, &body)?;
+    grants::revoke(&state, &client.address, &credentials, &request).await?;
+    Ok(StatusCode::OK)
+}
+
+async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<axum::Json<serde_json::Value>, OAuthError> {
+    let (credentials, request) = token_form(&headers, &body)?;
+    Ok(axum::Json(
+        grants::introspect(&state, &credentials, &request).await?,
+    ))
+}
+
+async fn end_session(
+    State(state): State<AppState>,
+    Extension(signed_in): Extension<Option<SignedIn>>,
+    Extension(client): Extension<ClientInfo>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let ended = super::end_session::end_session(
+        &state,
+        signed_in.as_ref(),
+        &client,
+        query.as_deref().unwrap_or_default(),
+    )
+    .await;
+    match ended {
+        Ok(ended) => {
+            let mut response = found(&ended.location);
+            if ended.signed_out
+                && let Ok(cookie) =
+                    HeaderValue::from_str(&crate::auth::sessions::clearing_cookie(&state.settings))
+            {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(error) => failure(error),
+    }
 }
 
 async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {

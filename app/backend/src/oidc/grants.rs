@@ -93,6 +93,8 @@ pub struct TokenRequest {
     pub refresh_token: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    /// Revocation and introspection: the token in question.
+    pub token: Option<String>,
 }
 
 /// How the client identified itself: HTTP Basic (`basic`), or the form.
@@ -592,28 +594,146 @@ pub async fn end_application_sessions(
     Ok(ended.rows_affected())
 }
 
-/// UserInfo's answer to an access token: the claims its scope allows, or
-/// `None` when the token does not (or no longer) work.
-pub async fn userinfo(
+/// A token that works now, with its application: not spent, not expired,
+/// its application session and Gatehouse session live, its person still
+/// allowed in, its application enabled.
+async fn live_token(
     state: &AppState,
-    access_token: &str,
-) -> Result<Option<Map<String, Value>>, AppError> {
+    conn: &mut sqlx::AnyConnection,
+    token: &str,
+) -> Result<Option<(TokenRow, Application)>, AppError> {
     let now = state.now();
-    let mut conn = state.db.pool.acquire().await?;
-    let Some(row) = find_token(&mut *conn, access_token)
+    let Some(row) = find_token(&mut *conn, token)
         .await?
-        .filter(|t| t.kind == "access" && t.spent_at.is_none() && t.ended_at.is_none())
-        .filter(|t| now < t.expires_at)
+        .filter(|t| t.spent_at.is_none() && t.ended_at.is_none() && now < t.expires_at)
     else {
         return Ok(None);
     };
     let Some(application) = applications::by_id(&mut *conn, row.application_id).await? else {
         return Ok(None);
     };
-    if !signed_in(&mut conn, state, &application, row.session_id, row.user_id).await? {
+    if !signed_in(conn, state, &application, row.session_id, row.user_id).await? {
         return Ok(None);
     }
+    Ok(Some((row, application)))
+}
+
+/// UserInfo's answer to an access token: the claims its scope allows, or
+/// `None` when the token does not (or no longer) work.
+pub async fn userinfo(
+    state: &AppState,
+    access_token: &str,
+) -> Result<Option<Map<String, Value>>, AppError> {
+    let mut conn = state.db.pool.acquire().await?;
+    let Some((row, application)) = live_token(state, &mut conn, access_token)
+        .await?
+        .filter(|(row, _)| row.kind == "access")
+    else {
+        return Ok(None);
+    };
     Ok(Some(
         claims::about(&mut conn, &application, row.user_id, &row.scope).await?,
     ))
+}
+
+/// Token revocation (RFC 7009) by the application the token was issued to:
+/// an access token stops working; a refresh token ends its application
+/// session, every token with it. Anything else (unknown, another
+/// application's) changes nothing and is answered the same.
+pub async fn revoke(
+    state: &AppState,
+    client_address: &str,
+    credentials: &ClientCredentials,
+    request: &TokenRequest,
+) -> Result<(), OAuthError> {
+    let application = authenticate(state, credentials, request).await?;
+    let token = request
+        .token
+        .as_deref()
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    let Some(row) = find_token(&state.db.pool, token)
+        .await?
+        .filter(|t| t.application_id == application.id && t.ended_at.is_none())
+    else {
+        return Ok(());
+    };
+    let mut write = Acting::new(state.now(), ActedBy::user(row.user_id), client_address)
+        .begin(&state.db)
+        .await?;
+    if row.kind == "refresh" {
+        end_application_sessions(
+            &mut write,
+            Ending::One(row.application_session_id),
+            "revoked_by_application",
+        )
+        .await?;
+        write
+            .audit(
+                Action::ApplicationSignedOut,
+                Subject::Account(row.user_id),
+                format!(
+                    "application={} client_id={} by=application",
+                    application.name, application.client_id
+                ),
+            )
+            .await?;
+    } else {
+        let now = write.now();
+        sqlx::query(
+            "UPDATE application_tokens SET spent_at = $1 WHERE id = $2 AND spent_at IS NULL",
+        )
+        .bind(now)
+        .bind(row.id)
+        .execute(&mut *write)
+        .await?;
+    }
+    write.commit().await?;
+    Ok(())
+}
+
+/// Token introspection (RFC 7662) for confidential applications, typically
+/// an API checking the access tokens it is sent: whether a token works now
+/// and what it stands for. Only tokens of the caller's own organisation's
+/// applications are ever active to it.
+pub async fn introspect(
+    state: &AppState,
+    credentials: &ClientCredentials,
+    request: &TokenRequest,
+) -> Result<Value, OAuthError> {
+    let caller = authenticate(state, credentials, request).await?;
+    if caller.client_kind != ClientKind::Confidential {
+        return Err(OAuthError::invalid_client(credentials.basic.is_some()));
+    }
+    let token = request
+        .token
+        .as_deref()
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    let mut conn = state.db.pool.acquire().await?;
+    let Some((row, application)) = live_token(state, &mut conn, token)
+        .await?
+        .filter(|(_, application)| application.organisation_id == caller.organisation_id)
+    else {
+        return Ok(json!({ "active": false }));
+    };
+    let (username, sid, issued_at): (String, String, i64) = sqlx::query_as(
+        "SELECT u.username, a.sid, t.created_at FROM application_tokens t
+         JOIN application_sessions a ON a.id = t.application_session_id
+         JOIN users u ON u.id = a.user_id WHERE t.id = $1",
+    )
+    .bind(row.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(json!({
+        "active": true,
+        "scope": row.scope,
+        "client_id": application.client_id,
+        "username": username,
+        "token_type": if row.kind == "access" { "Bearer" } else { "refresh_token" },
+        "exp": row.expires_at,
+        "iat": issued_at,
+        "sub": row.user_id.to_string(),
+        "aud": application.client_id,
+        "iss": super::endpoints::issuer(&state.settings),
+        "sid": sid,
+    }))
 }

@@ -11,6 +11,9 @@
 //!   tokens that rotate), UserInfo, revocation and introspection.
 //! - `claims`: what an application learns about a person.
 //! - `logout`: back-channel logout notices, delivered like mail.
+//! - `sign_ins`: the applications a person is signed in to, and signing
+//!   them out of one or all.
+//! - `end_session`: an application signing the person out of Gatehouse too.
 //! - `endpoints`: the HTTP side, discovery and JWKS.
 //!
 //! Tokens are opaque and looked up on every use, like sessions: ending a
@@ -20,10 +23,12 @@
 pub mod applications;
 pub mod authorize;
 pub mod claims;
+pub mod end_session;
 pub mod endpoints;
 pub mod grants;
 pub mod keys;
 pub mod logout;
+pub mod sign_ins;
 
 /// How long an ID token is valid (it is checked once, at sign-in).
 pub const ID_TOKEN_SECONDS: i64 = 10 * 60;

@@ -5,12 +5,13 @@
 
 use crate::api::applications::{
     NewApplicationSecret, RegisterApplication, SaveApplication, SetApplicationDisabled,
-    load_application, load_applications,
+    SignOutOfApplications, SignOutOfMyApplications, load_application, load_application_sign_ins,
+    load_applications, load_my_application_sign_ins,
 };
 use crate::ui::components::card::CardPage;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
 use crate::ui::layout::ErrorPanel;
-use domain::wire::{ApplicationDetail, ApplicationLine, AudienceChoice};
+use domain::wire::{ApplicationDetail, ApplicationLine, ApplicationSignIn, AudienceChoice};
 use domain::{AppError, Audience, ClientKind, SigningAlgorithm};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -200,11 +201,11 @@ fn ApplicationView(detail: ApplicationDetail) -> impl IntoView {
                 <h2 id="connect-heading">"Connecting the application"</h2>
                 <dl>
                     <dt>"Discovery address"</dt><dd><code>{discovery_url.clone()}</code></dd>
-                    <dt>"Client ID"</dt><dd><code>{client_id}</code></dd>
+                    <dt>"Client ID"</dt><dd><code data-testid="client-id">{client_id}</code></dd>
                 </dl>
                 {new_secret.map(|secret| view! {
                     <div class="notice" role="status">
-                        <p><strong>"Client secret: "</strong><code>{secret}</code></p>
+                        <p><strong>"Client secret: "</strong><code data-testid="client-secret">{secret}</code></p>
                         <p>"Copy it into the application now: it is shown only this once."</p>
                     </div>
                 })}
@@ -394,5 +395,125 @@ pub fn ApplicationRefusedPage() -> impl IntoView {
             {profile}
             <p><a href="/">"Go to Gatehouse"</a></p>
         </CardPage>
+    }
+}
+
+/// The applications a person is signed in to: on their user page (with
+/// sign-out buttons for those who may act on the account) and on My profile.
+#[component]
+fn SignInTable(
+    sign_ins: Vec<ApplicationSignIn>,
+    /// One form per line and one for all, or none (a viewer who may not).
+    sign_out: Option<fn(Option<i64>) -> AnyView>,
+) -> impl IntoView {
+    if sign_ins.is_empty() {
+        return view! { <p>"Not signed in to any application."</p> }.into_any();
+    }
+    let all = sign_out.map(|form| form(None));
+    let rows = sign_ins
+        .into_iter()
+        .map(|line| {
+            view! {
+                <tr>
+                    <th scope="row">{line.application}</th>
+                    <td>{line.since}</td>
+                    <td>{line.last_used}</td>
+                    {sign_out.map(|form| view! { <td>{form(Some(line.id))}</td> })}
+                </tr>
+            }
+        })
+        .collect::<Vec<_>>();
+    view! {
+        <div class="table-wrap">
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">"Application"</th>
+                        <th scope="col">"Signed in"</th>
+                        <th scope="col">"Last used"</th>
+                        {sign_out.map(|_| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        {all}
+    }
+    .into_any()
+}
+
+/// The sign-out buttons' label: of one application, or of all.
+fn sign_out_label(sign_in: Option<i64>) -> &'static str {
+    if sign_in.is_some() {
+        "Sign out"
+    } else {
+        "Sign out of every application"
+    }
+}
+
+/// The *Applications* section of a user page.
+#[component]
+pub fn UserApplicationsSection(user_id: i64, can_manage: bool) -> impl IntoView {
+    let sign_ins = Resource::new(move || user_id, load_application_sign_ins);
+    let error = posted_error::<SignOutOfApplications>();
+    let sign_out: Option<fn(Option<i64>) -> AnyView> =
+        can_manage.then_some(user_sign_out as fn(Option<i64>) -> AnyView);
+    view! {
+        <section class="panel" id="applications" aria-labelledby="applications-heading">
+            <h2 id="applications-heading">"Applications"</h2>
+            <ErrorSummary error=Signal::stored(error)/>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match sign_ins.await {
+                        Ok(sign_ins) => view! { <SignInTable sign_ins sign_out/> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+fn user_sign_out(sign_in: Option<i64>) -> AnyView {
+    let id = use_params_map().with_untracked(|p| p.get("id").unwrap_or_default());
+    view! {
+        <ActionForm action={ServerAction::<SignOutOfApplications>::new()}>
+            <input type="hidden" name="id" value=id/>
+            {sign_in.map(|sign_in| view! { <input type="hidden" name="sign_in" value=sign_in/> })}
+            <button type="submit" class="button secondary">{sign_out_label(sign_in)}</button>
+        </ActionForm>
+    }
+    .into_any()
+}
+
+fn my_sign_out(sign_in: Option<i64>) -> AnyView {
+    view! {
+        <ActionForm action={ServerAction::<SignOutOfMyApplications>::new()}>
+            {sign_in.map(|sign_in| view! { <input type="hidden" name="sign_in" value=sign_in/> })}
+            <button type="submit" class="button secondary">{sign_out_label(sign_in)}</button>
+        </ActionForm>
+    }
+    .into_any()
+}
+
+/// The *My applications* section of My profile.
+#[component]
+pub fn MyApplicationsSection() -> impl IntoView {
+    let sign_ins = Resource::new(|| (), |_| load_my_application_sign_ins());
+    let error = posted_error::<SignOutOfMyApplications>();
+    let sign_out: Option<fn(Option<i64>) -> AnyView> = Some(my_sign_out);
+    view! {
+        <section class="panel" id="applications" aria-labelledby="applications-heading">
+            <h2 id="applications-heading">"My applications"</h2>
+            <ErrorSummary error=Signal::stored(error)/>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match sign_ins.await {
+                        Ok(sign_ins) => view! { <SignInTable sign_ins sign_out/> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }

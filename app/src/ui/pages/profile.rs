@@ -10,6 +10,7 @@ use crate::api::two_factor::{ChangeTwoFactor, my_two_factor};
 use crate::ui::components::card::LinkPage;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
 use crate::ui::layout::ErrorPanel;
+use crate::ui::pages::applications::MyApplicationsSection;
 use domain::AppError;
 use domain::password_rules_hint;
 use domain::wire::EmailChangeUndo;
@@ -47,6 +48,7 @@ fn Profile(me: MyProfile) -> impl IntoView {
         Some("email_confirmed") => Some("Your email address was changed."),
         Some("password") => Some("Your password was changed."),
         Some("session") => Some("The session was ended."),
+        Some("applications") => Some("Signed out of the application: it has been told."),
         _ => None,
     });
     view! {
@@ -56,6 +58,7 @@ fn Profile(me: MyProfile) -> impl IntoView {
         <MyPassword/>
         <TwoFactorPanel/>
         <MySessions me/>
+        <MyApplicationsSection/>
     }
 }
 

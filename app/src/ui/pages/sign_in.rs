@@ -13,10 +13,12 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let next = use_query_map().with_untracked(|q| q.get("next").unwrap_or_default());
-    let notice = use_query_map().with_untracked(|q| {
-        (q.get("notice").as_deref() == Some("email_change_undone")).then_some(
+    let notice = use_query_map().with_untracked(|q| match q.get("notice").as_deref() {
+        Some("email_change_undone") => Some(
             "Your email address is kept and your account is signed out everywhere. Choose a new password with “Forgotten your password?” if someone else may know it.",
-        )
+        ),
+        Some("signed_out") => Some("You are signed out of Gatehouse and its applications."),
+        _ => None,
     });
     let action = ServerAction::<SignIn>::new();
     let error = posted_error::<SignIn>();

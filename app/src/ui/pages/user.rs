@@ -6,6 +6,7 @@ use crate::api::api_tokens::{CreateApiToken, RevokeApiToken, load_api_tokens};
 use crate::api::users::{SendUserEmail, SetUserActive, UpdateUser, user};
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
 use crate::ui::layout::ErrorPanel;
+use crate::ui::pages::applications::UserApplicationsSection;
 use crate::ui::pages::roles::UserAccessSection;
 use crate::ui::pages::two_factor::UserSecuritySection;
 use domain::AppError;
@@ -55,6 +56,7 @@ fn UserView(detail: UserDetail) -> impl IntoView {
         (Some("deactivated"), _) => Some("The account was deactivated: its sessions have ended and its links no longer work."),
         (Some("reactivated"), _) => Some("The account was reactivated. Old sessions and links stay ended."),
         (Some("access"), _) => Some("The roles and profiles were saved. They hold from the person's next request."),
+        (Some("applications"), _) => Some("Signed out of the application: it has been told."),
         (_, Some("welcome")) => Some("A welcome email is on its way."),
         (_, Some("set_password")) => Some("A set-password email is on its way."),
         _ => None,
@@ -114,6 +116,7 @@ fn UserView(detail: UserDetail) -> impl IntoView {
         <Details detail=detail.clone()/>
         <UserAccessSection user_id=detail.id person_name=format!("{} {}", detail.first_name, detail.last_name)/>
         {(detail.can_manage && !detail.is_api_user).then(|| view! { <UserSecuritySection user_id=detail.id/> })}
+        {(!detail.is_api_user).then(|| view! { <UserApplicationsSection user_id=detail.id can_manage=detail.can_manage/> })}
         {(detail.is_api_user && can_manage_tokens).then(|| view! {
             <ApiTokensSection user_id=detail.id deactivated={detail.state == "deactivated"}/>
         })}

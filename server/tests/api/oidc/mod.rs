@@ -6,9 +6,11 @@
 //! follow redirects, so each step's answer is looked at.
 
 mod flows;
+mod introspection;
 mod keys;
 mod logout;
 mod refusals;
+mod signing_out;
 
 use crate::helpers::*;
 use backend::Clock;

@@ -24,8 +24,9 @@ use backend::db::{Backend, Db};
 use domain::search_key;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use support::{BenchDatabase, Error, label, load_average, ms, percentile};
 
-type Error = Box<dyn std::error::Error>;
+mod support;
 
 /// 2026-11-23 09:00 UTC, as in the tests.
 const NOW: i64 = 1_795_424_400;
@@ -93,60 +94,23 @@ async fn main() -> Result<(), Error> {
     );
     let people = People::generate(options.users, options.organisations);
     for backend in &options.backends {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir()?;
-                let path = match &options.sqlite_file {
-                    Some(file) => std::path::PathBuf::from(file),
-                    None => dir.path().join("bench.db"),
-                };
-                let db = Db::connect(&format!("sqlite://{}?mode=rwc", path.display())).await?;
-                run(&db, &options, &people, options.sqlite_file.is_none()).await?;
-                db.pool.close().await;
-                if options.keep {
-                    println!("kept {}", path.display());
-                    std::mem::forget(dir);
-                }
-            }
+        let database = match backend {
+            Backend::Sqlite => BenchDatabase::sqlite(options.sqlite_file.as_deref()).await?,
             Backend::Postgres => {
-                let admin = std::env::var("GATEHOUSE_BENCH_POSTGRES_URL")
-                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-                let fresh = options.postgres_database.is_none();
-                let name = options
-                    .postgres_database
-                    .clone()
-                    .unwrap_or_else(|| format!("gatehouse_bench_{}", std::process::id()));
-                let admin_db = Db::connect(&admin).await?;
-                if fresh {
-                    sqlx::query(&format!("CREATE DATABASE {name}"))
-                        .execute(&admin_db.pool)
-                        .await?;
-                }
-                let base = admin
-                    .rsplit_once('/')
-                    .map_or(admin.as_str(), |(base, _)| base);
-                let db = Db::connect(&format!("{base}/{name}")).await?;
-                let outcome = run(&db, &options, &people, fresh).await;
-                db.pool.close().await;
-                if options.keep || !fresh {
-                    println!("kept database {name}");
-                } else {
-                    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-                        .execute(&admin_db.pool)
-                        .await?;
-                }
-                outcome?;
+                BenchDatabase::postgres(options.postgres_database.as_deref()).await?
             }
-        }
+        };
+        let db = Db::connect(&database.url).await?;
+        let outcome = run(&db, &options, &people, database.fresh).await;
+        db.pool.close().await;
+        database.finish(options.keep).await?;
+        outcome?;
     }
     Ok(())
 }
 
 async fn run(db: &Db, options: &Options, people: &People, fresh: bool) -> Result<(), Error> {
-    let label = match db.backend {
-        Backend::Sqlite => "SQLite",
-        Backend::Postgres => "PostgreSQL",
-    };
+    let label = label(db.backend);
     db.migrate().await?;
     if fresh {
         let started = Instant::now();
@@ -255,20 +219,6 @@ async fn run(db: &Db, options: &Options, people: &People, fresh: bool) -> Result
     Ok(())
 }
 
-/// The machine's load (1, 5 and 15 minutes), which moves the figures: other
-/// builds share its cores.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg").map_or_else(
-        |_| "unknown".to_owned(),
-        |text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        },
-    )
-}
-
 async fn search(
     db: &Db,
     organisation_id: i64,
@@ -330,16 +280,6 @@ async fn scan(db: &Db, organisation_id: i64, text: &str, whole_table: bool) -> R
     .await?;
     std::hint::black_box((page, count));
     Ok(())
-}
-
-fn percentile(times: &mut [Duration], p: usize) -> Duration {
-    times.sort();
-    let index = (times.len() * p).div_ceil(100).saturating_sub(1);
-    times.get(index).copied().unwrap_or_default()
-}
-
-fn ms(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

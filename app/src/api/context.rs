@@ -98,10 +98,11 @@ pub async fn replace_session(
     token: String,
 ) -> Result<(), AppError> {
     if let Some(previous) = previous {
-        backend::auth::sessions::end(
+        backend::auth::sessions::replace(
             &state.db,
             state.now(),
-            previous.session_id,
+            &previous,
+            &token,
             "replaced_by_sign_in",
         )
         .await?;

@@ -54,9 +54,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // One per request: see `ApiTokensThisRequest`.
+    // One per request: see `components::once`.
     #[cfg(feature = "ssr")]
-    provide_context(pages::user::ApiTokensThisRequest::default());
+    provide_context(components::once::ThisRequest::default());
     // Pages render completely on the server before they are sent (Async), so
     // redirects and status codes work, also without JavaScript.
     view! {

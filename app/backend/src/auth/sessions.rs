@@ -308,6 +308,43 @@ pub async fn set_working_organisation(
     Ok(())
 }
 
+/// The id of the session whose cookie holds `token`.
+pub async fn id_of<'c, E>(executor: E, token: &str) -> Result<i64, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM sessions WHERE token_hash = $1")
+        .bind(tokens::hash(token))
+        .fetch_one(executor)
+        .await?;
+    Ok(id)
+}
+
+/// Ends `previous` now that this browser holds the new session `token`
+/// (a sign-in). When both are the same person's, the applications they
+/// signed in to from the old session stay signed in, under the new one: a
+/// second sign-in (an application asking for a fresh one, say) is not a
+/// sign-out.
+pub async fn replace(
+    db: &Db,
+    now: UnixTime,
+    previous: &SignedIn,
+    token: &str,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let (new_id, user_id): (i64, i64) =
+        sqlx::query_as("SELECT id, user_id FROM sessions WHERE token_hash = $1")
+            .bind(tokens::hash(token))
+            .fetch_one(&mut *tx)
+            .await?;
+    if user_id == previous.user_id {
+        crate::oidc::sign_ins::carry_over(&mut tx, previous.session_id, new_id).await?;
+    }
+    end_once(&mut *tx, now, previous.session_id, reason).await?;
+    tx.commit().await
+}
+
 pub async fn end(db: &Db, now: UnixTime, session_id: i64, reason: &str) -> Result<(), sqlx::Error> {
     end_once(&db.pool, now, session_id, reason).await?;
     Ok(())

@@ -210,6 +210,8 @@ pub async fn sign_in_with_code(
         },
     )
     .await?;
+    let new_id = sessions::id_of(&mut *write, &token).await?;
+    crate::oidc::sign_ins::carry_over(&mut write, waiting.session_id, new_id).await?;
     let mut entries = vec![(
         Action::SignInSucceeded,
         format!("factor={}", factor.as_str()),

@@ -513,6 +513,8 @@ pub async fn confirm_enrolment(
         },
     )
     .await?;
+    let new_id = sessions::id_of(&mut *write, &token).await?;
+    crate::oidc::sign_ins::carry_over(&mut write, me.session_id, new_id).await?;
     write
         .audit(
             Action::TwoFactorEnrolled,

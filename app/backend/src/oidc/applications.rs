@@ -3,7 +3,7 @@
 //! application's secret is made here, shown once and stored as its SHA-256.
 
 use crate::access::actor::Actor;
-use crate::acting::Acting;
+use crate::acting::{Acting, Write};
 use crate::audit::{Action, Subject};
 use crate::auth::sessions::SignedIn;
 use crate::clock::{UnixTime, format_utc};
@@ -375,6 +375,43 @@ async fn require_own_choices(
     Ok(())
 }
 
+/// Writes the settings of application `id` and its chosen roles and
+/// profiles: registering and saving alike.
+async fn write_settings(
+    write: &mut Write<'_>,
+    id: i64,
+    settings: &ApplicationSettings,
+) -> Result<(), AppError> {
+    let now = write.now();
+    let updated = sqlx::query(
+        "UPDATE applications SET name = $1, redirect_uris = $2, post_logout_redirect_uris = $3,
+             backchannel_logout_uri = $4, audience = $5, requires_two_factor = $6, id_token_algorithm = $7,
+             access_token_seconds = $8, refresh_token_seconds = $9, updated_at = $10
+         WHERE id = $11",
+    )
+    .bind(settings.name.as_str())
+    .bind(ApplicationUri::join(&settings.redirect_uris))
+    .bind(ApplicationUri::join(&settings.post_logout_redirect_uris))
+    .bind(settings.backchannel_logout_uri.as_ref().map(|u| u.as_str().to_owned()))
+    .bind(settings.audience.as_str())
+    .bind(i64::from(settings.requires_two_factor))
+    .bind(settings.id_token_algorithm.as_str())
+    .bind(settings.access_token_seconds)
+    .bind(settings.refresh_token_seconds)
+    .bind(now)
+    .bind(id)
+    .execute(&mut **write)
+    .await;
+    match updated {
+        Ok(_) => {}
+        Err(e) if violated_constraint(&e).as_deref() == Some("applications_name_key") => {
+            return Err(name_taken(&settings.name));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    save_choices(write, id, settings).await
+}
+
 async fn save_choices(
     conn: &mut sqlx::AnyConnection,
     application_id: i64,
@@ -440,38 +477,23 @@ pub async fn register(
         .await?;
     let now = write.now();
     require_own_choices(&mut write, organisation_id, &settings).await?;
-    let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
+    // Made with its identity, then given its settings as saving gives them.
+    let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO applications (organisation_id, client_id, name, client_kind, secret_hash, secret_set_at,
-             redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, audience, requires_two_factor,
-             id_token_algorithm, access_token_seconds, refresh_token_seconds, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+             redirect_uris, post_logout_redirect_uris, audience, id_token_algorithm,
+             access_token_seconds, refresh_token_seconds, created_at, updated_at)
+         VALUES ($1, $2, $2, $3, $4, $5, '', '', 'everyone', 'RS256', 0, 0, $6, $6)
          RETURNING id",
     )
     .bind(organisation_id)
     .bind(&client_id)
-    .bind(settings.name.as_str())
     .bind(settings.client_kind.as_str())
     .bind(secret.as_deref().map(tokens::hash))
     .bind(secret.as_ref().map(|_| now))
-    .bind(ApplicationUri::join(&settings.redirect_uris))
-    .bind(ApplicationUri::join(&settings.post_logout_redirect_uris))
-    .bind(settings.backchannel_logout_uri.as_ref().map(|u| u.as_str().to_owned()))
-    .bind(settings.audience.as_str())
-    .bind(i64::from(settings.requires_two_factor))
-    .bind(settings.id_token_algorithm.as_str())
-    .bind(settings.access_token_seconds)
-    .bind(settings.refresh_token_seconds)
     .bind(now)
     .fetch_one(&mut *write)
-    .await;
-    let id = match inserted {
-        Ok((id,)) => id,
-        Err(e) if violated_constraint(&e).as_deref() == Some("applications_name_key") => {
-            return Err(name_taken(&settings.name));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    save_choices(&mut write, id, &settings).await?;
+    .await?;
+    write_settings(&mut write, id, &settings).await?;
     if let Some(secret) = &secret {
         keep_secret_to_show(state, &mut write, admin.session_id, id, secret).await?;
     }
@@ -501,7 +523,6 @@ pub async fn change(
     let mut write = Acting::by(admin, state.now(), client_address)
         .begin(&state.db)
         .await?;
-    let now = write.now();
     let application = of_organisation(&mut *write, organisation_id, id).await?;
     if settings.client_kind != application.client_kind {
         return Err(AppError::field(
@@ -510,33 +531,7 @@ pub async fn change(
         ));
     }
     require_own_choices(&mut write, organisation_id, &settings).await?;
-    let updated = sqlx::query(
-        "UPDATE applications SET name = $1, redirect_uris = $2, post_logout_redirect_uris = $3,
-             backchannel_logout_uri = $4, audience = $5, requires_two_factor = $6, id_token_algorithm = $7,
-             access_token_seconds = $8, refresh_token_seconds = $9, updated_at = $10
-         WHERE id = $11",
-    )
-    .bind(settings.name.as_str())
-    .bind(ApplicationUri::join(&settings.redirect_uris))
-    .bind(ApplicationUri::join(&settings.post_logout_redirect_uris))
-    .bind(settings.backchannel_logout_uri.as_ref().map(|u| u.as_str().to_owned()))
-    .bind(settings.audience.as_str())
-    .bind(i64::from(settings.requires_two_factor))
-    .bind(settings.id_token_algorithm.as_str())
-    .bind(settings.access_token_seconds)
-    .bind(settings.refresh_token_seconds)
-    .bind(now)
-    .bind(id)
-    .execute(&mut *write)
-    .await;
-    match updated {
-        Ok(_) => {}
-        Err(e) if violated_constraint(&e).as_deref() == Some("applications_name_key") => {
-            return Err(name_taken(&settings.name));
-        }
-        Err(e) => return Err(e.into()),
-    }
-    save_choices(&mut write, id, &settings).await?;
+    write_settings(&mut write, id, &settings).await?;
     write
         .audit(
             Action::ApplicationChanged,

@@ -229,7 +229,15 @@ async fn exchange_code(
         // A code used twice: whoever used it first may not be the
         // application, so what it got ends (RFC 6749 4.1.2).
         if let Some(id) = row.application_session_id {
-            end_application_sessions(&mut write, Ending::One(id), "code_replayed").await?;
+            end_for_application(
+                &mut write,
+                application,
+                id,
+                row.user_id,
+                Action::ApplicationSignedOut,
+                "code_replayed",
+            )
+            .await?;
             write.commit().await?;
         }
         return Err(refused());
@@ -375,22 +383,15 @@ async fn refresh(
     .await?;
     if spent.rows_affected() != 1 {
         if row.ended_at.is_none() {
-            end_application_sessions(
+            end_for_application(
                 &mut write,
-                Ending::One(row.application_session_id),
+                application,
+                row.application_session_id,
+                row.user_id,
+                Action::RefreshTokenReused,
                 "refresh_token_reused",
             )
             .await?;
-            write
-                .audit(
-                    Action::RefreshTokenReused,
-                    Subject::Account(row.user_id),
-                    format!(
-                        "application={} client_id={}",
-                        application.name, application.client_id
-                    ),
-                )
-                .await?;
             write.commit().await?;
         }
         return Err(refused());
@@ -553,6 +554,30 @@ async fn issue(
     Ok(issued)
 }
 
+/// Ends one application session on the application's account (its code
+/// replayed, its refresh token reused or revoked) and records why.
+async fn end_for_application(
+    write: &mut Write<'_>,
+    application: &Application,
+    application_session_id: i64,
+    user_id: i64,
+    action: Action,
+    reason: &str,
+) -> Result<(), AppError> {
+    end_application_sessions(write, Ending::One(application_session_id), reason).await?;
+    write
+        .audit(
+            action,
+            Subject::Account(user_id),
+            format!(
+                "application={} client_id={} reason={reason}",
+                application.name, application.client_id
+            ),
+        )
+        .await?;
+    Ok(())
+}
+
 /// Which application sessions end.
 #[derive(Debug, Clone, Copy)]
 pub enum Ending {
@@ -661,22 +686,15 @@ pub async fn revoke(
         .begin(&state.db)
         .await?;
     if row.kind == "refresh" {
-        end_application_sessions(
+        end_for_application(
             &mut write,
-            Ending::One(row.application_session_id),
+            &application,
+            row.application_session_id,
+            row.user_id,
+            Action::ApplicationSignedOut,
             "revoked_by_application",
         )
         .await?;
-        write
-            .audit(
-                Action::ApplicationSignedOut,
-                Subject::Account(row.user_id),
-                format!(
-                    "application={} client_id={} by=application",
-                    application.name, application.client_id
-                ),
-            )
-            .await?;
     } else {
         let now = write.now();
         sqlx::query(

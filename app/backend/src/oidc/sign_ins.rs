@@ -95,6 +95,24 @@ async fn sign_out(
     Ok(())
 }
 
+/// Moves the live application sessions of Gatehouse session `from` to
+/// `to`, which replaces it for the same person (a new sign-in, the code
+/// step, enrolment), in the caller's transaction.
+pub async fn carry_over(
+    conn: &mut sqlx::AnyConnection,
+    from: i64,
+    to: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE application_sessions SET session_id = $1 WHERE session_id = $2 AND ended_at IS NULL",
+    )
+    .bind(to)
+    .bind(from)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// From My profile.
 pub async fn sign_out_mine(
     state: &AppState,

@@ -1,5 +1,6 @@
 pub mod card;
 pub mod form;
+pub mod once;
 pub mod person;
 
 /// `path` with the non-empty `pairs` as its query string.

@@ -10,6 +10,7 @@ use crate::api::applications::{
 };
 use crate::ui::components::card::CardPage;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
+use crate::ui::components::once::once_per_request;
 use crate::ui::layout::ErrorPanel;
 use domain::wire::{ApplicationDetail, ApplicationLine, ApplicationSignIn, AudienceChoice};
 use domain::{AppError, Audience, ClientKind, SigningAlgorithm};
@@ -89,7 +90,10 @@ fn ApplicationTable(lines: Vec<ApplicationLine>) -> impl IntoView {
 #[component]
 pub fn ApplicationPage() -> impl IntoView {
     let id = move || use_params_map().with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
-    let application = Resource::new(id, load_application);
+    // Loading an application hands over (and forgets) its new secret.
+    let application = Resource::new(id, |id| {
+        once_per_request("application", id.unwrap_or(0), move || load_application(id))
+    });
     view! {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {

@@ -5,6 +5,7 @@
 use crate::api::api_tokens::{CreateApiToken, RevokeApiToken, load_api_tokens};
 use crate::api::users::{SendUserEmail, SetUserActive, UpdateUser, user};
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
+use crate::ui::components::once::once_per_request;
 use crate::ui::layout::ErrorPanel;
 use crate::ui::pages::applications::UserApplicationsSection;
 use crate::ui::pages::roles::UserAccessSection;
@@ -262,38 +263,10 @@ fn ApiTokensSection(user_id: i64, deactivated: bool) -> impl IntoView {
     }
 }
 
-/// The API user's tokens, loaded once per page render. Loading them hands
-/// over (and forgets) the token just made, and the server render may build
-/// this section more than once (Suspense re-runs its children to find their
-/// resources, and abandons the earlier builds), so every build of one
-/// request shares the first answer.
-#[cfg(feature = "ssr")]
-#[derive(Clone, Default)]
-pub struct ApiTokensThisRequest(
-    std::sync::Arc<
-        std::sync::Mutex<
-            std::collections::HashMap<i64, std::sync::Arc<tokio::sync::OnceCell<ApiTokens>>>,
-        >,
-    >,
-);
-
+/// The API user's tokens, loaded once per page render: loading them hands
+/// over (and forgets) the token just made.
 async fn tokens_once(user_id: i64) -> Result<ApiTokens, AppError> {
-    #[cfg(feature = "ssr")]
-    if let Some(ApiTokensThisRequest(cells)) = use_context::<ApiTokensThisRequest>() {
-        let cell = cells
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(user_id)
-            .or_default()
-            .clone();
-        // Only an answer is kept: a build abandoned before its call could
-        // start fails (`Transport`), and the next build calls again.
-        return cell
-            .get_or_try_init(|| load_api_tokens(user_id))
-            .await
-            .cloned();
-    }
-    load_api_tokens(user_id).await
+    once_per_request("api_tokens", user_id, || load_api_tokens(user_id)).await
 }
 
 /// Shows the Copy button and copies the new token; without JavaScript the

@@ -171,6 +171,8 @@ both_backends!(
     async fn prompt_login_asks_for_the_password_again(app: TestApp) {
         app.set_up_first_administrator().await;
         let (_, zoe) = zoe(&app).await;
+        let timetable = app.relying_party(&[("name", "Timetable")]).await;
+        let (earlier, _) = timetable.sign_in(&zoe, &[]).await;
         let rp = app.relying_party(&[]).await;
         let started = rp.start(&[]);
         let url = format!("{}&prompt=login", started.url);
@@ -204,6 +206,11 @@ both_backends!(
         let tokens = rp.exchange(&code, back.verifier).await.expect("exchanged");
         let claims = rp.verified_claims(&tokens, &back.nonce);
         assert_eq!(claims["auth_time"].as_i64(), Some(app.state.now()));
+        // Signing in again is not signing out: the timetable stays signed in.
+        timetable
+            .refresh(earlier.refresh_token().expect("refresh").secret())
+            .await
+            .expect("still signed in to the timetable");
     }
 );
 

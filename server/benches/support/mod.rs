@@ -1,0 +1,106 @@
+//! What the benchmarks share: a fresh database on either backend, the
+//! machine's load, and percentiles.
+
+use backend::db::{Backend, Db};
+use std::time::Duration;
+
+pub type Error = Box<dyn std::error::Error>;
+
+/// A database for one run: a SQLite file in a temporary directory, or a new
+/// PostgreSQL database on `GATEHOUSE_BENCH_POSTGRES_URL` (default
+/// `postgres://postgres@127.0.0.1:5432/postgres`), named `name`, made unless
+/// `existing` says it is there already.
+pub struct BenchDatabase {
+    pub url: String,
+    pub fresh: bool,
+    /// The temporary directory of a SQLite file (removed when dropped).
+    pub dir: Option<tempfile::TempDir>,
+    postgres_admin: Option<(Db, String)>,
+}
+
+impl BenchDatabase {
+    pub async fn sqlite(existing: Option<&str>) -> Result<BenchDatabase, Error> {
+        let dir = tempfile::tempdir()?;
+        let path = match existing {
+            Some(file) => std::path::PathBuf::from(file),
+            None => dir.path().join("bench.db"),
+        };
+        Ok(BenchDatabase {
+            url: format!("sqlite://{}?mode=rwc", path.display()),
+            fresh: existing.is_none(),
+            dir: Some(dir),
+            postgres_admin: None,
+        })
+    }
+
+    pub async fn postgres(existing: Option<&str>) -> Result<BenchDatabase, Error> {
+        let admin = std::env::var("GATEHOUSE_BENCH_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = existing
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("gatehouse_bench_{}", std::process::id()));
+        let admin_db = Db::connect(&admin).await?;
+        if existing.is_none() {
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin_db.pool)
+                .await?;
+        }
+        let base = admin
+            .rsplit_once('/')
+            .map_or(admin.as_str(), |(base, _)| base);
+        Ok(BenchDatabase {
+            url: format!("{base}/{name}"),
+            fresh: existing.is_none(),
+            dir: None,
+            postgres_admin: Some((admin_db, name)),
+        })
+    }
+
+    /// Drops a PostgreSQL database this run made, unless `keep`.
+    pub async fn finish(self, keep: bool) -> Result<(), Error> {
+        if let Some((admin_db, name)) = &self.postgres_admin {
+            if keep || !self.fresh {
+                println!("kept database {name}");
+            } else {
+                sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+                    .execute(&admin_db.pool)
+                    .await?;
+            }
+        } else if keep && let Some(dir) = self.dir {
+            println!("kept {}", self.url);
+            std::mem::forget(dir);
+        }
+        Ok(())
+    }
+}
+
+pub fn label(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    }
+}
+
+/// The machine's load (1, 5 and 15 minutes), which moves the figures: other
+/// builds share its cores.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".to_owned(),
+        |text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
+    )
+}
+
+pub fn percentile(times: &mut [Duration], p: usize) -> Duration {
+    times.sort();
+    let index = (times.len() * p).div_ceil(100).saturating_sub(1);
+    times.get(index).copied().unwrap_or_default()
+}
+
+pub fn ms(duration: Duration) -> String {
+    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
+}

@@ -24,7 +24,7 @@ pub(crate) fn after_password(stage: Stage, next: &str) -> String {
             format!("/sign-in/code?next={next}")
         }
         Stage::EnrolmentRequired => "/two-factor/enrol".to_owned(),
-        Stage::Complete => next.to_owned(),
+        Stage::Complete => backend::auth::redirect::after_sign_in_post(next),
     }
 }
 
@@ -43,9 +43,8 @@ pub async fn sign_in_code(code: String, next: Option<String>) -> Result<(), AppE
         &state.settings,
         pending.user_id,
     )?);
-    leptos_axum::redirect(&backend::auth::redirect::local_next(
-        &state.settings.public_url,
-        next.as_deref(),
+    leptos_axum::redirect(&backend::auth::redirect::after_sign_in_post(
+        &backend::auth::redirect::local_next(&state.settings.public_url, next.as_deref()),
     ));
     Ok(())
 }

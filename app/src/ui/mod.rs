@@ -11,7 +11,9 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::add_user::AddUserPage;
 use pages::api_docs::ApiDocsPage;
-use pages::applications::{ApplicationPage, ApplicationRefusedPage, ApplicationsPage};
+use pages::applications::{
+    ApplicationContinuePage, ApplicationPage, ApplicationRefusedPage, ApplicationsPage,
+};
 use pages::audit::AuditPage;
 use pages::home::HomePage;
 use pages::not_found::NotFoundPage;
@@ -76,6 +78,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/undo-email-change/:token") view=UndoEmailChangePage ssr=SsrMode::Async/>
                 <Route path=path!("/api/docs") view=ApiDocsPage ssr=SsrMode::Async/>
                 <Route path=path!("/applications/refused") view=ApplicationRefusedPage ssr=SsrMode::Async/>
+                <Route path=path!("/applications/continue") view=ApplicationContinuePage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async/>

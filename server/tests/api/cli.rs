@@ -37,6 +37,7 @@ fn help_explains_every_command_and_setting() {
         "migrate",
         "create-org",
         "create-admin",
+        "rotate-signing-keys",
         "GATEHOUSE_DATABASE_URL",
         "GATEHOUSE_PUBLIC_URL",
         "GATEHOUSE_BIND_ADDRESS",
@@ -345,5 +346,32 @@ fn link_tokens_never_reach_the_log_even_at_debug_level() {
             !log.contains(&token[..16]),
             "part of a link token in the log"
         );
+    }
+}
+
+#[test]
+fn rotate_signing_keys_makes_new_keys_and_names_the_retired_ones() {
+    let dir = tempfile::tempdir().expect("dir");
+    let first = succeeds(dir.path(), &["rotate-signing-keys"]);
+    assert!(first.starts_with("New signing keys: "), "{first}");
+    assert!(
+        !first.contains("Retired"),
+        "nothing to retire on a fresh database: {first}"
+    );
+    let new_kids: Vec<&str> = first
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("New signing keys: "))
+        .expect("kids")
+        .split(", ")
+        .collect();
+    assert_eq!(new_kids.len(), 2, "RS256 and EdDSA");
+    let second = succeeds(dir.path(), &["rotate-signing-keys"]);
+    let retired = second
+        .lines()
+        .find(|line| line.starts_with("Retired"))
+        .unwrap_or_else(|| panic!("the old keys are named: {second}"));
+    for kid in new_kids {
+        assert!(retired.contains(kid), "{retired}");
     }
 }

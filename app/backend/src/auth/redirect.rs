@@ -37,6 +37,20 @@ fn local_path(public_url: &Url, next: &str) -> Option<String> {
     looks_local(path).then(|| path.to_owned())
 }
 
+/// Where the form post that completed a sign-in sends the browser: `next`
+/// itself, or, when `next` continues an application's sign-in
+/// (`/oauth/authorize`), Gatehouse's page that continues it with a fresh
+/// navigation. Browsers hold a redirect chain that starts at a form post to
+/// the page's `form-action 'self'`, and the application is on another origin.
+pub fn after_sign_in_post(next: &str) -> String {
+    if next.starts_with(crate::oidc::paths::AUTHORIZE) {
+        let to: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        format!("{}?to={to}", crate::oidc::paths::CONTINUE)
+    } else {
+        next.to_owned()
+    }
+}
+
 /// One leading `/`, then neither a second `/` nor a `\`, and no control
 /// characters or white space anywhere.
 fn looks_local(path: &str) -> bool {

@@ -52,4 +52,6 @@ pub mod paths {
     pub const END_SESSION: &str = "/oauth/end-session";
     /// Gatehouse's own page explaining why an application was refused.
     pub const REFUSED: &str = "/applications/refused";
+    /// Gatehouse's page that goes on to an application after signing in.
+    pub const CONTINUE: &str = "/applications/continue";
 }

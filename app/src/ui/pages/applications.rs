@@ -16,7 +16,7 @@ use domain::wire::{ApplicationDetail, ApplicationLine, ApplicationSignIn, Audien
 use domain::{AppError, Audience, ClientKind, SigningAlgorithm};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 fn loading() -> impl IntoView {
@@ -519,5 +519,28 @@ pub fn MyApplicationsSection() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// After signing in on the way to an application: goes on to the
+/// authorization endpoint with a fresh navigation (see
+/// `backend::auth::redirect::after_sign_in_post`), and offers a link for a
+/// browser that does not follow the refresh. Only an authorization request
+/// of this origin is followed.
+#[component]
+pub fn ApplicationContinuePage() -> impl IntoView {
+    let to = use_query_map().with_untracked(|q| q.get("to").unwrap_or_default());
+    let follows = to.starts_with("/oauth/authorize?")
+        && !to
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    let to = if follows { to } else { "/".to_owned() };
+    view! {
+        <Title text="Signing you in"/>
+        <Meta http_equiv="refresh" content=format!("0;url={to}")/>
+        <CardPage>
+            <h1>"Signing you in to the application"</h1>
+            <p><a href=to>"Continue to the application"</a></p>
+        </CardPage>
     }
 }

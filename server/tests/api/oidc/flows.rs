@@ -141,28 +141,10 @@ both_backends!(
         let browser = app.new_browser();
         let started = rp.start(&["profile"]);
         let location = rp.open(&browser, &started.url).await;
-        assert!(location.starts_with("/sign-in?next="), "{location}");
-        let next = query_value(&format!("{}{location}", app.address), "next").expect("next");
-        assert!(next.starts_with("/oauth/authorize?"), "{next}");
-        let signed_in = app
-            .call_as(
-                &browser,
-                "sign_in",
-                &[
-                    ("login", "zoe.evans"),
-                    ("password", PASSWORD),
-                    ("next", &next),
-                ],
-            )
+        let next = sign_in_next(&app, &location);
+        let claims = rp
+            .sign_in_and_come_back(&app, &browser, "zoe.evans", &next, started)
             .await;
-        assert_eq!(signed_in.status(), StatusCode::OK);
-        let back = Started {
-            url: format!("{}{next}", app.address),
-            ..started
-        };
-        let code = rp.code_for(&browser, &back).await;
-        let tokens = rp.exchange(&code, back.verifier).await.expect("exchanged");
-        let claims = rp.verified_claims(&tokens, &back.nonce);
         assert_eq!(claims["preferred_username"], "zoe.evans");
     }
 );
@@ -177,8 +159,7 @@ both_backends!(
         let started = rp.start(&[]);
         let url = format!("{}&prompt=login", started.url);
         let location = rp.open(&zoe, &url).await;
-        assert!(location.starts_with("/sign-in?next="), "{location}");
-        let next = query_value(&format!("{}{location}", app.address), "next").expect("next");
+        let next = sign_in_next(&app, &location);
         assert!(
             !next.contains("prompt=login"),
             "coming back must not ask again: {next}"
@@ -186,25 +167,9 @@ both_backends!(
         // Coming back without having signed in again is not enough.
         let again = rp.open(&zoe, &format!("{}{next}", app.address)).await;
         assert!(again.starts_with("/sign-in?next="), "{again}");
-        let signed_in = app
-            .call_as(
-                &zoe,
-                "sign_in",
-                &[
-                    ("login", "zoe.evans"),
-                    ("password", PASSWORD),
-                    ("next", &next),
-                ],
-            )
+        let claims = rp
+            .sign_in_and_come_back(&app, &zoe, "zoe.evans", &next, started)
             .await;
-        assert_eq!(signed_in.status(), StatusCode::OK);
-        let back = Started {
-            url: format!("{}{next}", app.address),
-            ..started
-        };
-        let code = rp.code_for(&zoe, &back).await;
-        let tokens = rp.exchange(&code, back.verifier).await.expect("exchanged");
-        let claims = rp.verified_claims(&tokens, &back.nonce);
         assert_eq!(claims["auth_time"].as_i64(), Some(app.state.now()));
         // Signing in again is not signing out: the timetable stays signed in.
         timetable
@@ -431,5 +396,32 @@ both_backends!(
         app.clock.advance(31 * 60);
         let refused = rp.refresh(&refresh).await.expect_err("idle");
         assert!(refused.contains("invalid_grant"), "{refused}");
+    }
+);
+
+both_backends!(
+    async fn max_age_asks_for_a_sign_in_no_older_than_it_allows(app: TestApp) {
+        app.set_up_first_administrator().await;
+        let (_, zoe) = zoe(&app).await;
+        let rp = app.relying_party(&[]).await;
+        app.clock.advance(10 * 60);
+        // Signed in ten minutes ago: enough for an hour, not for five minutes.
+        let started = rp.start(&[]);
+        rp.code_for(
+            &zoe,
+            &Started {
+                url: format!("{}&max_age=3600", started.url),
+                ..started
+            },
+        )
+        .await;
+        let started = rp.start(&[]);
+        let location = rp.open(&zoe, &format!("{}&max_age=300", started.url)).await;
+        let next = sign_in_next(&app, &location);
+        assert!(!next.contains("max_age"), "{next}");
+        let claims = rp
+            .sign_in_and_come_back(&app, &zoe, "zoe.evans", &next, started)
+            .await;
+        assert_eq!(claims["auth_time"].as_i64(), Some(app.state.now()));
     }
 );

@@ -159,6 +159,16 @@ impl TestApp {
     }
 }
 
+/// Where the sign-in page Gatehouse sent the browser to (`location`) will
+/// send it back: the authorization request again, without what asked for
+/// the sign-in.
+pub fn sign_in_next(app: &TestApp, location: &str) -> String {
+    assert!(location.starts_with("/sign-in?next="), "{location}");
+    let next = query_value(&format!("{}{location}", app.address), "next").expect("next");
+    assert!(next.starts_with("/oauth/authorize?"), "{next}");
+    next
+}
+
 /// The value of `name` in the query of `url`.
 pub fn query_value(url: &str, name: &str) -> Option<String> {
     url::Url::parse(url)
@@ -257,6 +267,50 @@ impl RelyingParty {
             .expect("the code is exchanged");
         let claims = self.verified_claims(&tokens, &started.nonce);
         (tokens, claims)
+    }
+
+    /// Signs `login` in on `browser` from the sign-in page with `next`, as
+    /// the person would, then follows `next` back: the code is exchanged and
+    /// the ID token verified; returns its claims.
+    pub async fn sign_in_and_come_back(
+        &self,
+        app: &TestApp,
+        browser: &reqwest::Client,
+        login: &str,
+        next: &str,
+        started: Started,
+    ) -> Value {
+        let signed_in = app
+            .call_as(
+                browser,
+                "sign_in",
+                &[("login", login), ("password", PASSWORD), ("next", next)],
+            )
+            .await;
+        assert_eq!(signed_in.status(), StatusCode::OK);
+        // The browser goes on through Gatehouse's continue page: a redirect
+        // from the form post may not leave the origin.
+        let continued = format!(
+            "/applications/continue?to={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        );
+        assert_eq!(
+            signed_in
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok()),
+            Some(continued.as_str())
+        );
+        let back = Started {
+            url: format!("{}{next}", app.address),
+            ..started
+        };
+        let code = self.code_for(browser, &back).await;
+        let tokens = self
+            .exchange(&code, back.verifier)
+            .await
+            .expect("exchanged");
+        self.verified_claims(&tokens, &back.nonce)
     }
 
     /// The ID token's claims, once `openidconnect` has verified it.

@@ -131,8 +131,9 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     .await
 }
 
-/// Forgets old throttle counters, API request counts and sent mail so those
-/// tables stay small.
+/// Forgets old throttle counters, API request counts, sent mail, and
+/// expired authorization codes and application tokens, so those tables stay
+/// small.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -144,6 +145,9 @@ async fn housekeeping(state: AppState) {
         let sent_cutoff = state.now() - 30 * 24 * 3600;
         if let Err(error) = backend::mail::outbox::forget_sent_before(&state.db, sent_cutoff).await
         {
+            tracing::warn!(%error, "housekeeping failed");
+        }
+        if let Err(error) = backend::oidc::grants::forget_expired(&state.db, state.now()).await {
             tracing::warn!(%error, "housekeeping failed");
         }
         let window_cutoff = state.now() - 3600;

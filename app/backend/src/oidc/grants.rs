@@ -16,7 +16,7 @@ use crate::crypto::tokens;
 use crate::state::AppState;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use domain::{AppError, ClientKind};
+use domain::{AppError, Audience, ClientKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -25,6 +25,8 @@ use sha2::{Digest, Sha256};
 /// recognisable for what it is.
 const ACCESS_PREFIX: &str = "gaa_";
 const REFRESH_PREFIX: &str = "gar_";
+/// Activity (the last use of a session) is written at most this often.
+const ACTIVITY_RESOLUTION_SECONDS: i64 = 60;
 
 /// An OAuth error answer (RFC 6749 5.2): a status and a JSON body.
 #[derive(Debug)]
@@ -259,7 +261,8 @@ async fn exchange_code(
         return Err(refused());
     }
     let facts = session_facts(&mut *write, row.session_id).await?;
-    if !signed_in(&mut write, state, application, row.session_id, row.user_id).await? {
+    let standing = standing_of(&mut write, state, row.session_id).await?;
+    if !signed_in(&mut write, application, &standing, row.user_id).await? {
         return Err(OAuthError::invalid_grant(
             "The person's Gatehouse session has ended, or they may no longer use this application",
         ));
@@ -294,14 +297,6 @@ async fn exchange_code(
     if let Some(nonce) = &row.nonce {
         id_token.insert("nonce".into(), json!(nonce));
     }
-    let key = keys::current(
-        &state.db,
-        &state.settings,
-        now,
-        application.id_token_algorithm,
-    )
-    .await?;
-    let id_token = key.sign("JWT", &Value::Object(id_token))?;
     if session.new {
         write
             .audit(
@@ -315,6 +310,16 @@ async fn exchange_code(
             .await?;
     }
     write.commit().await?;
+    // Signed once the write is committed: an RSA signature takes
+    // milliseconds, and SQLite's write lock is everyone's.
+    let key = keys::current(
+        &state.db,
+        &state.settings,
+        now,
+        application.id_token_algorithm,
+    )
+    .await?;
+    let id_token = key.sign("JWT", &Value::Object(id_token))?;
     Ok(TokenResponse {
         id_token: Some(id_token),
         ..issued.response(application, &row.scope)
@@ -333,20 +338,73 @@ struct TokenRow {
     user_id: i64,
     session_id: i64,
     ended_at: Option<i64>,
+    last_used_at: i64,
+    #[sqlx(flatten)]
+    standing: Standing,
 }
 
-async fn find_token<'c, E>(executor: E, token: &str) -> Result<Option<TokenRow>, AppError>
+/// Where a person stands, read with their code or token: whether the
+/// Gatehouse session is live (not ended, past the code step, neither idle
+/// nor past its absolute end), whether it proved a second factor, and
+/// whether the account is an active person's of which organisation.
+#[derive(sqlx::FromRow)]
+struct Standing {
+    session_live: i64,
+    second_factor: i64,
+    last_seen_at: i64,
+    person_active: i64,
+    organisation_id: i64,
+}
+
+/// The columns of [`Standing`] from `sessions s` and `users u`, with the
+/// time as `$1` and the idle cut-off as `$2`.
+const STANDING: &str = "CASE WHEN s.ended_at IS NULL AND s.stage = 'complete' AND s.expires_at > $1
+             AND s.last_seen_at > $2 THEN 1 ELSE 0 END AS session_live,
+        s.second_factor, s.last_seen_at,
+        CASE WHEN u.state = 'active' AND u.kind = 'person' THEN 1 ELSE 0 END AS person_active,
+        u.organisation_id";
+
+/// A token, with its application session and where its person stands: one
+/// query, so each use of a token costs one read before its write.
+async fn find_token<'c, E>(
+    executor: E,
+    state: &AppState,
+    token: &str,
+) -> Result<Option<TokenRow>, AppError>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    Ok(sqlx::query_as(
+    let now = state.now();
+    Ok(sqlx::query_as(&format!(
         "SELECT t.id, t.kind, t.scope, t.expires_at, t.spent_at, t.application_session_id,
-                a.application_id, a.user_id, a.session_id, a.ended_at
-         FROM application_tokens t JOIN application_sessions a ON a.id = t.application_session_id
-         WHERE t.token_hash = $1",
-    )
+                a.application_id, a.user_id, a.session_id, a.ended_at, a.last_used_at, {STANDING}
+         FROM application_tokens t
+         JOIN application_sessions a ON a.id = t.application_session_id
+         JOIN sessions s ON s.id = a.session_id
+         JOIN users u ON u.id = a.user_id
+         WHERE t.token_hash = $3"
+    ))
+    .bind(now)
+    .bind(now - state.settings.session_idle_timeout_seconds)
     .bind(tokens::hash(token))
     .fetch_optional(executor)
+    .await?)
+}
+
+/// Where the person of Gatehouse session `session_id` stands.
+async fn standing_of(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    session_id: i64,
+) -> Result<Standing, AppError> {
+    let now = state.now();
+    Ok(sqlx::query_as(&format!(
+        "SELECT {STANDING} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $3"
+    ))
+    .bind(now)
+    .bind(now - state.settings.session_idle_timeout_seconds)
+    .bind(session_id)
+    .fetch_one(conn)
     .await?)
 }
 
@@ -363,7 +421,7 @@ async fn refresh(
     let refused =
         || OAuthError::invalid_grant("The refresh token is unknown, used, expired or revoked");
     let now = state.now();
-    let Some(row) = find_token(&state.db.pool, presented)
+    let Some(row) = find_token(&state.db.pool, state, presented)
         .await?
         .filter(|t| t.kind == "refresh" && t.application_id == application.id)
     else {
@@ -399,7 +457,7 @@ async fn refresh(
     if row.spent_at.is_some() || row.ended_at.is_some() || now >= row.expires_at {
         return Err(refused());
     }
-    if !signed_in(&mut write, state, application, row.session_id, row.user_id).await? {
+    if !signed_in(&mut write, application, &row.standing, row.user_id).await? {
         return Err(refused());
     }
     let issued = issue(
@@ -410,47 +468,56 @@ async fn refresh(
     )
     .await?;
     // Using an application counts as activity of the Gatehouse session it
-    // came from, as a click in Gatehouse would.
-    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1")
-        .bind(now)
-        .bind(row.session_id)
-        .execute(&mut *write)
-        .await?;
-    sqlx::query("UPDATE application_sessions SET last_used_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(row.application_session_id)
-        .execute(&mut *write)
-        .await?;
+    // came from, as a click in Gatehouse would; both are written at most
+    // once a minute, as sessions' are.
+    for (table, column, id, last) in [
+        (
+            "sessions",
+            "last_seen_at",
+            row.session_id,
+            row.standing.last_seen_at,
+        ),
+        (
+            "application_sessions",
+            "last_used_at",
+            row.application_session_id,
+            row.last_used_at,
+        ),
+    ] {
+        if now - last >= ACTIVITY_RESOLUTION_SECONDS {
+            sqlx::query(&format!("UPDATE {table} SET {column} = $1 WHERE id = $2"))
+                .bind(now)
+                .bind(id)
+                .execute(&mut *write)
+                .await?;
+        }
+    }
     write.commit().await?;
     Ok(issued.response(application, &row.scope))
 }
 
-/// Whether the person is still signed in to Gatehouse in `session_id` (not
-/// ended, not timed out) and may still use the application.
+/// Whether the person still stands where the application needs them:
+/// signed in to Gatehouse, with a second factor if it requires one, and
+/// allowed in (an active person of its organisation, in its audience).
 async fn signed_in(
     conn: &mut sqlx::AnyConnection,
-    state: &AppState,
     application: &Application,
-    session_id: i64,
+    standing: &Standing,
     user_id: i64,
 ) -> Result<bool, AppError> {
-    let now = state.now();
-    let live: Option<(i64,)> = sqlx::query_as(
-        "SELECT second_factor FROM sessions
-         WHERE id = $1 AND ended_at IS NULL AND stage = 'complete' AND expires_at > $2 AND last_seen_at > $3",
-    )
-    .bind(session_id)
-    .bind(now)
-    .bind(now - state.settings.session_idle_timeout_seconds)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((second_factor,)) = live else {
-        return Ok(false);
-    };
-    if application.disabled || (application.requires_two_factor && second_factor != 1) {
+    if standing.session_live != 1
+        || application.disabled
+        || (application.requires_two_factor && standing.second_factor != 1)
+    {
         return Ok(false);
     }
-    claims::may_use(conn, application, user_id).await
+    match application.audience {
+        Audience::Everyone => {
+            Ok(standing.person_active == 1
+                && standing.organisation_id == application.organisation_id)
+        }
+        Audience::Chosen => claims::may_use(conn, application, user_id).await,
+    }
 }
 
 struct ApplicationSession {
@@ -526,31 +593,19 @@ async fn issue(
         access_token: format!("{ACCESS_PREFIX}{}", tokens::generate()),
         refresh_token: format!("{REFRESH_PREFIX}{}", tokens::generate()),
     };
-    for (kind, token, lifetime) in [
-        (
-            "access",
-            &issued.access_token,
-            application.access_token_seconds,
-        ),
-        (
-            "refresh",
-            &issued.refresh_token,
-            application.refresh_token_seconds,
-        ),
-    ] {
-        sqlx::query(
-            "INSERT INTO application_tokens (application_session_id, kind, token_hash, scope, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(application_session_id)
-        .bind(kind)
-        .bind(tokens::hash(token))
-        .bind(scope)
-        .bind(now)
-        .bind(now + lifetime)
-        .execute(&mut **write)
-        .await?;
-    }
+    sqlx::query(
+        "INSERT INTO application_tokens (application_session_id, kind, token_hash, scope, created_at, expires_at)
+         VALUES ($1, 'access', $2, $3, $4, $5), ($1, 'refresh', $6, $3, $4, $7)",
+    )
+    .bind(application_session_id)
+    .bind(tokens::hash(&issued.access_token))
+    .bind(scope)
+    .bind(now)
+    .bind(now + application.access_token_seconds)
+    .bind(tokens::hash(&issued.refresh_token))
+    .bind(now + application.refresh_token_seconds)
+    .execute(&mut **write)
+    .await?;
     Ok(issued)
 }
 
@@ -628,7 +683,7 @@ async fn live_token(
     token: &str,
 ) -> Result<Option<(TokenRow, Application)>, AppError> {
     let now = state.now();
-    let Some(row) = find_token(&mut *conn, token)
+    let Some(row) = find_token(&mut *conn, state, token)
         .await?
         .filter(|t| t.spent_at.is_none() && t.ended_at.is_none() && now < t.expires_at)
     else {
@@ -637,7 +692,7 @@ async fn live_token(
     let Some(application) = applications::by_id(&mut *conn, row.application_id).await? else {
         return Ok(None);
     };
-    if !signed_in(conn, state, &application, row.session_id, row.user_id).await? {
+    if !signed_in(conn, &application, &row.standing, row.user_id).await? {
         return Ok(None);
     }
     Ok(Some((row, application)))
@@ -676,7 +731,7 @@ pub async fn revoke(
         .token
         .as_deref()
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-    let Some(row) = find_token(&state.db.pool, token)
+    let Some(row) = find_token(&state.db.pool, state, token)
         .await?
         .filter(|t| t.application_id == application.id && t.ended_at.is_none())
     else {
@@ -754,4 +809,33 @@ pub async fn introspect(
         "iss": super::endpoints::issuer(&state.settings),
         "sid": sid,
     }))
+}
+
+/// Housekeeping: forgets codes and tokens a day after they expired (a
+/// spent refresh token is kept until then, so its reuse is caught while it
+/// could still have worked), and back-channel notices a month after they
+/// were delivered or given up. Application sessions stay, like sessions.
+pub async fn forget_expired(
+    db: &crate::db::Db,
+    now: crate::clock::UnixTime,
+) -> Result<(), sqlx::Error> {
+    let expired = now - 24 * 3600;
+    let done = now - 30 * 24 * 3600;
+    for (sql, cutoff) in [
+        (
+            "DELETE FROM authorization_codes WHERE expires_at < $1",
+            expired,
+        ),
+        (
+            "DELETE FROM application_tokens WHERE expires_at < $1",
+            expired,
+        ),
+        (
+            "DELETE FROM logout_outbox WHERE sent_at < $1 OR given_up_at < $1",
+            done,
+        ),
+    ] {
+        sqlx::query(sql).bind(cutoff).execute(&db.pool).await?;
+    }
+    Ok(())
 }

@@ -425,3 +425,33 @@ both_backends!(
         assert_eq!(claims["auth_time"].as_i64(), Some(app.state.now()));
     }
 );
+
+both_backends!(
+    async fn expired_codes_and_tokens_are_forgotten_a_day_later(app: TestApp) {
+        app.set_up_first_administrator().await;
+        let (_, zoe) = zoe(&app).await;
+        let rp = app.relying_party(&[("refresh_token_hours", "1")]).await;
+        rp.sign_in(&zoe, &[]).await;
+        let count = |table: &'static str| {
+            let pool = app.state.db.pool.clone();
+            async move {
+                let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+                    .fetch_one(&pool)
+                    .await
+                    .expect("count");
+                n
+            }
+        };
+        backend::oidc::grants::forget_expired(&app.state.db, app.state.now())
+            .await
+            .expect("housekeeping");
+        assert_eq!(count("application_tokens").await, 2, "live tokens are kept");
+        assert_eq!(count("authorization_codes").await, 1);
+        app.clock.advance(3600 + 24 * 3600 + 1);
+        backend::oidc::grants::forget_expired(&app.state.db, app.state.now())
+            .await
+            .expect("housekeeping");
+        assert_eq!(count("application_tokens").await, 0);
+        assert_eq!(count("authorization_codes").await, 0);
+    }
+);

@@ -46,6 +46,9 @@ directory, then environment variables, which win):
       DATA_DIR/two_factor.key. Replicas must share one key: set it for them.
   api_requests_per_minute         GATEHOUSE_API_REQUESTS_PER_MINUTE
       Requests one API token may make per minute (then 429). Default 600
+  allow_private_callbacks         GATEHOUSE_ALLOW_PRIVATE_CALLBACKS
+      true lets back-channel logout addresses reach this machine and private
+      networks (development and tests only). Default false
   password_queue                  GATEHOUSE_PASSWORD_QUEUE
       Password checks that may wait while every hashing thread (one per
       core) is busy; more are answered 503 with Retry-After. Default 64

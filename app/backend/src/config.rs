@@ -43,6 +43,9 @@ pub struct Settings {
     /// Password checks (sign-ins, password changes) that may wait for a
     /// hashing thread when every one is busy; beyond them, 503.
     pub password_queue: u32,
+    /// Let back-channel logout addresses reach this machine and private
+    /// networks (development and tests); otherwise only public addresses.
+    pub allow_private_callbacks: bool,
 }
 
 /// The text of a secret setting, kept out of `Debug` output (and so out of logs).
@@ -110,6 +113,7 @@ impl Default for Settings {
             two_factor_key: None,
             api_requests_per_minute: 600,
             password_queue: 64,
+            allow_private_callbacks: false,
         }
     }
 }
@@ -139,6 +143,7 @@ pub struct CheckedSettings {
     pub two_factor_key: Option<EncryptionKey>,
     pub api_requests_per_minute: i64,
     pub password_queue: usize,
+    pub allow_private_callbacks: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -269,6 +274,7 @@ impl Settings {
             two_factor_key,
             api_requests_per_minute: i64::from(self.api_requests_per_minute),
             password_queue: self.password_queue as usize,
+            allow_private_callbacks: self.allow_private_callbacks,
         })
     }
 }

@@ -208,3 +208,13 @@ pub async fn sign_out_of_my_applications(
     leptos_axum::redirect("/profile?saved=applications#applications");
     Ok(())
 }
+
+/// The name of the application a person was refused, for the page that
+/// says why; client ids are public and unguessable.
+#[server(prefix = "/fn", endpoint = "refused_application")]
+pub async fn load_refused_application(client_id: String) -> Result<Option<String>, AppError> {
+    if backend::oidc::authorize::has_control(&client_id) {
+        return Ok(None);
+    }
+    applications::name_of(&context::state()?, &client_id).await
+}

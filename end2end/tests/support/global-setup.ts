@@ -76,6 +76,8 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
     GATEHOUSE_PUBLIC_URL: baseURL,
     GATEHOUSE_SITE_ROOT: siteRoot,
     GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    // The test's relying parties listen on this machine.
+    GATEHOUSE_ALLOW_PRIVATE_CALLBACKS: 'true',
     // GATEHOUSE_E2E_RUST_LOG=debug (say) for a more detailed server log.
     RUST_LOG: process.env.GATEHOUSE_E2E_RUST_LOG || 'info',
   });

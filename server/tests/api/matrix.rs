@@ -521,6 +521,13 @@ fn rows() -> Vec<Row> {
             true,
         ),
         row("my_application_sign_ins", SignedIn, |_| vec![], false),
+        // The refusal page's application name, by its public client id.
+        row(
+            "refused_application",
+            Public,
+            |_| vec![("client_id", s("0123456789abcdef0123456789abcdef"))],
+            false,
+        ),
         row("sign_out_of_my_applications", SignedIn, |_| vec![], false),
         // The API reference page's data: the OpenAPI document, for anyone.
         row("api_reference", Public, |_| vec![], false),

@@ -33,7 +33,7 @@ const ACTING_ON_AN_ACCOUNT: [&str; 9] = [
 /// Server functions that do not act on another existing account: public
 /// steps, one's own account, reads, new accounts (which hold nothing), the
 /// definitions of roles and profiles (tested below), organisations.
-const NOT_ACTING_ON_AN_ACCOUNT: [&str; 54] = [
+const NOT_ACTING_ON_AN_ACCOUNT: [&str; 55] = [
     "whoami",
     "sign_in",
     "sign_out",
@@ -88,6 +88,7 @@ const NOT_ACTING_ON_AN_ACCOUNT: [&str; 54] = [
     "application_sign_ins",
     "my_application_sign_ins",
     "sign_out_of_my_applications",
+    "refused_application",
 ];
 
 /// REST operations that act on the account `{id}`.

@@ -6,8 +6,9 @@
 use percent_encoding::percent_decode_str;
 use url::{Position, Url};
 
-/// Longer than any address Gatehouse makes.
-const MAX_NEXT_BYTES: usize = 2048;
+/// Longer than any address Gatehouse makes, an application's authorization
+/// request included (re-encoded, with a long `state`).
+const MAX_NEXT_BYTES: usize = 16 * 1024;
 
 /// `next` as a path (with its query and fragment) on `public_url`'s
 /// origin, or `/`.

@@ -170,6 +170,14 @@ where
         .ok_or_else(|| AppError::NotFound("The application".into()))
 }
 
+/// The name of the application with `client_id`, for the page that says
+/// why someone cannot use it.
+pub async fn name_of(state: &AppState, client_id: &str) -> Result<Option<String>, AppError> {
+    Ok(by_client_id(&state.db.pool, client_id)
+        .await?
+        .map(|application| application.name))
+}
+
 /// The organisation's applications, by name.
 pub async fn list(state: &AppState, admin: &Actor) -> Result<Vec<ApplicationLine>, AppError> {
     #[derive(sqlx::FromRow)]

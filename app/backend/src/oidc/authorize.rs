@@ -20,7 +20,7 @@ use url::form_urlencoded;
 /// do. (A session id, not a time: a sign-in within the same second counts.)
 const REPLACING: &str = "replacing";
 /// Longer than any state or nonce a library makes.
-const MAX_PARAMETER_CHARS: usize = 512;
+const MAX_PARAMETER_CHARS: usize = 2048;
 
 /// Why Gatehouse cannot send the person back to the application.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,10 +58,12 @@ pub enum Decision {
     Redirect(String),
     /// Sign in (again) first, then come back to `next` (a local path).
     SignIn { next: String },
-    /// Gatehouse's page saying why; `application` names it when known.
+    /// Gatehouse's page saying why; `client_id` is the application's, when
+    /// it is known (the page looks its name up: an address cannot put words
+    /// on Gatehouse's page).
     Refuse {
         refusal: Refusal,
-        application: Option<String>,
+        client_id: Option<String>,
     },
 }
 
@@ -148,12 +150,14 @@ pub async fn decide(
     let refuse = |refusal, application: Option<&Application>| {
         Ok(Decision::Refuse {
             refusal,
-            application: application.map(|a| a.name.clone()),
+            client_id: application.map(|a| a.client_id.clone()),
         })
     };
     let application = match parameters.get("client_id") {
-        Some(client_id) => applications::by_client_id(&state.db.pool, client_id).await?,
-        None => None,
+        Some(client_id) if !has_control(client_id) => {
+            applications::by_client_id(&state.db.pool, client_id).await?
+        }
+        _ => None,
     };
     let Some(application) = application else {
         return refuse(Refusal::UnknownApplication, None);
@@ -218,6 +222,12 @@ async fn check(
         return Ok(Checked::Rejected(reject(
             "invalid_request",
             format!("{name} is given more than once"),
+        )));
+    }
+    if let Some((name, _)) = parameters.0.iter().find(|(_, value)| has_control(value)) {
+        return Ok(Checked::Rejected(reject(
+            "invalid_request",
+            format!("{name} holds control characters"),
         )));
     }
     if parameters.get("request").is_some() {
@@ -304,10 +314,15 @@ async fn check(
         _ => None,
     };
     let replacing = parameters.get(REPLACING);
+    // The application's own rule, or its request for a two-factor sign-in.
+    let two_factor = application.requires_two_factor
+        || parameters
+            .get("acr_values")
+            .is_some_and(|acr| acr.split(' ').any(|value| value == super::ACR_TWO_FACTOR));
     let fresh_enough = |facts: &SessionFacts, mark: &str| {
         max_age.is_none_or(|age| now - facts.signed_in_at <= age)
             && replacing != Some(mark)
-            && (!application.requires_two_factor || facts.second_factor)
+            && (!two_factor || facts.second_factor)
     };
     let login_asked = prompts.contains(&"login");
     let Some((person, _, _)) =
@@ -319,11 +334,14 @@ async fn check(
                 "The person must sign in to Gatehouse",
             )));
         }
-        if application.requires_two_factor
+        if two_factor
             && let Some(person) = signed_in
             && !crate::auth::two_factor::is_enrolled(&state.db.pool, person.user_id).await?
         {
-            return Ok(Checked::Refused(Refusal::TwoFactorRequired));
+            return Ok(silent_or(
+                prompts.contains(&"none"),
+                Refusal::TwoFactorRequired,
+            ));
         }
         let replacing = match signed_in {
             Some(person) => Some(session_mark(person.session_id)?),
@@ -333,7 +351,7 @@ async fn check(
     };
     let mut conn = state.db.pool.acquire().await?;
     if !claims::may_use(&mut conn, application, person.user_id).await? {
-        return Ok(Checked::Refused(Refusal::NotForYou));
+        return Ok(silent_or(prompts.contains(&"none"), Refusal::NotForYou));
     }
     let code = tokens::generate();
     sqlx::query(
@@ -356,6 +374,22 @@ async fn check(
     Ok(Checked::Code(code))
 }
 
+/// Gatehouse's page, or, for a request that asked for no interaction
+/// (`prompt=none`, a silent sign-in), an OAuth error the application can act on.
+fn silent_or(silent: bool, refusal: Refusal) -> Checked {
+    match (silent, &refusal) {
+        (true, Refusal::TwoFactorRequired) => Checked::Rejected(reject(
+            "interaction_required",
+            "The person must set up two-factor authentication",
+        )),
+        (true, _) => Checked::Rejected(reject(
+            "access_denied",
+            "The person may not use this application",
+        )),
+        (false, _) => Checked::Refused(refusal),
+    }
+}
+
 /// What sign-in decisions and ID tokens need of a session besides its person.
 pub struct SessionFacts {
     /// When the person signed in (`auth_time`).
@@ -376,6 +410,12 @@ where
         signed_in_at,
         second_factor: second_factor == 1,
     })
+}
+
+/// Control characters (NUL above all, which PostgreSQL text cannot hold)
+/// belong in no parameter.
+pub fn has_control(value: &str) -> bool {
+    value.chars().any(char::is_control)
 }
 
 /// A PKCE challenge or verifier: 43 to 128 characters of `A-Z a-z 0-9 - . _ ~`.

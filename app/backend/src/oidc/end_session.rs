@@ -72,7 +72,7 @@ pub async fn end_session(
             .iter()
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
-            .filter(|value| !value.is_empty())
+            .filter(|value| !value.is_empty() && !super::authorize::has_control(value))
     };
     let hint = match get("id_token_hint") {
         Some(token) => read_hint(state, token).await?,

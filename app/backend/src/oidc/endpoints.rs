@@ -2,7 +2,7 @@
 //! deployment, its public URL; the application's organisation travels in
 //! the tokens.
 
-use super::authorize::{self, Decision};
+use super::authorize::{self, Decision, has_control};
 use super::grants::{self, ClientCredentials, OAuthError, TokenRequest};
 use super::{ACR_PASSWORD, ACR_TWO_FACTOR, SCOPES, keys, paths};
 use crate::auth::sessions::{ClientInfo, SignedIn};
@@ -133,14 +133,11 @@ async fn authorize(
             let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
             found(&format!("/sign-in?next={next}"))
         }
-        Ok(Decision::Refuse {
-            refusal,
-            application,
-        }) => {
+        Ok(Decision::Refuse { refusal, client_id }) => {
             let mut query = form_urlencoded::Serializer::new(String::new());
             query.append_pair("reason", refusal.as_str());
-            if let Some(name) = &application {
-                query.append_pair("application", name);
+            if let Some(client_id) = &client_id {
+                query.append_pair("client_id", client_id);
             }
             found(&format!("{}?{}", paths::REFUSED, query.finish()))
         }
@@ -187,7 +184,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
     let decoded = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|v| scheme_value(v, "Basic"))
         .and_then(|v| STANDARD.decode(v.trim()).ok())
         .and_then(|bytes| String::from_utf8(bytes).ok());
     let pair = decoded.as_deref().and_then(|text| text.split_once(':'));
@@ -198,6 +195,9 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
             .map(|s| s.into_owned())
     };
     match pair.and_then(|(id, secret)| Some((decode(id)?, decode(secret)?))) {
+        Some(credentials) if has_control(&credentials.0) || has_control(&credentials.1) => {
+            Err(OAuthError::invalid_client(true))
+        }
         Some(credentials) => Ok(Some(credentials)),
         None => Err(OAuthError::invalid_client(true)),
     }
@@ -223,11 +223,18 @@ fn token_form(
             "{name} is given more than once"
         )));
     }
+    if let Some((name, _)) = pairs.iter().find(|(_, value)| has_control(value)) {
+        return Err(OAuthError::invalid_request(format!(
+            "{name} holds control characters"
+        )));
+    }
+    // An empty parameter is an omitted one (RFC 6749 3.1).
     let field = |name: &str| {
         pairs
             .iter()
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.clone())
+            .filter(|value| !value.is_empty())
     };
     let request = TokenRequest {
         grant_type: field("grant_type"),
@@ -242,16 +249,24 @@ fn token_form(
     Ok((ClientCredentials { basic }, request))
 }
 
+/// The credentials of an `Authorization` header of `scheme`, whose name is
+/// case-insensitive (RFC 9110 11.1).
+fn scheme_value<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
+    let (name, value) = header.split_once(' ')?;
+    name.eq_ignore_ascii_case(scheme).then(|| value.trim())
+}
+
 async fn token(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
     body: String,
-) -> Result<axum::Json<grants::TokenResponse>, OAuthError> {
+) -> Result<impl IntoResponse, OAuthError> {
     let (credentials, request) = token_form(&headers, &body)?;
-    Ok(axum::Json(
-        grants::token(&state, &client.address, &credentials, &request).await?,
-    ))
+    let answer = grants::token(&state, &client.address, &credentials, &request).await?;
+    // `Cache-Control: no-store` comes from the middleware; `Pragma` for
+    // HTTP/1.0 caches, as RFC 6749 5.1 asks.
+    Ok(([(header::PRAGMA, "no-cache")], axum::Json(answer)))
 }
 
 async fn revoke(
@@ -308,10 +323,14 @@ async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(|v| scheme_value(v, "Bearer"));
+    // Without credentials the challenge names no error (RFC 6750 3.1).
     let challenge = |error: &str| {
-        let value = format!("Bearer error=\"{error}\"");
+        let value = if error.is_empty() {
+            "Bearer".to_owned()
+        } else {
+            format!("Bearer error=\"{error}\"")
+        };
         let mut response = StatusCode::UNAUTHORIZED.into_response();
         if let Ok(value) = HeaderValue::from_str(&value) {
             response
@@ -320,8 +339,8 @@ async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response
         }
         response
     };
-    let Some(token) = token else {
-        return challenge("invalid_request");
+    let Some(token) = token.filter(|t| !has_control(t)) else {
+        return challenge("");
     };
     match grants::userinfo(&state, token).await {
         Ok(Some(claims)) => axum::Json(claims).into_response(),

@@ -130,7 +130,10 @@ async fn authenticate(
                 "Authenticate the client one way only",
             ));
         }
-        (Some((id, secret)), None) => (Some(id.as_str()), Some(secret.as_str())),
+        (Some((id, secret)), None) => (
+            Some(id.as_str()),
+            Some(secret.as_str()).filter(|s| !s.is_empty()),
+        ),
         (None, secret) => (request.client_id.as_deref(), secret.as_deref()),
     };
     if let (Some((id, _)), Some(form_id)) = (&credentials.basic, &request.client_id)
@@ -188,8 +191,6 @@ struct CodeRow {
     scope: String,
     nonce: Option<String>,
     expires_at: i64,
-    used_at: Option<i64>,
-    application_session_id: Option<i64>,
     user_id: i64,
 }
 
@@ -211,7 +212,7 @@ async fn exchange_code(
     }
     let row: Option<CodeRow> = sqlx::query_as(
         "SELECT c.id, c.application_id, c.session_id, c.redirect_uri, c.code_challenge, c.scope, c.nonce,
-                c.expires_at, c.used_at, c.application_session_id, s.user_id
+                c.expires_at, s.user_id
          FROM authorization_codes c JOIN sessions s ON s.id = c.session_id
          WHERE c.code_hash = $1",
     )
@@ -227,10 +228,30 @@ async fn exchange_code(
     let mut write = Acting::new(now, ActedBy::user(row.user_id), client_address)
         .begin(&state.db)
         .await?;
-    if row.used_at.is_some() {
-        // A code used twice: whoever used it first may not be the
-        // application, so what it got ends (RFC 6749 4.1.2).
-        if let Some(id) = row.application_session_id {
+    // Only the holder of the verifier proves anything with the code: a
+    // stranger holding a used code cannot end what it gave.
+    if request.redirect_uri.as_deref().unwrap_or_default() != row.redirect_uri
+        || URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != row.code_challenge
+    {
+        return Err(refused());
+    }
+    let spent = sqlx::query(
+        "UPDATE authorization_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(row.id)
+    .execute(&mut *write)
+    .await?;
+    if spent.rows_affected() != 1 {
+        // Used before, or a moment ago by a concurrent exchange: whoever
+        // used it first may not be the application, so what it got ends
+        // (RFC 6749 4.1.2). Read again here, after the other use committed.
+        let (first_use,): (Option<i64>,) =
+            sqlx::query_as("SELECT application_session_id FROM authorization_codes WHERE id = $1")
+                .bind(row.id)
+                .fetch_one(&mut *write)
+                .await?;
+        if let Some(id) = first_use {
             end_for_application(
                 &mut write,
                 application,
@@ -244,20 +265,7 @@ async fn exchange_code(
         }
         return Err(refused());
     }
-    if now >= row.expires_at
-        || request.redirect_uri.as_deref().unwrap_or_default() != row.redirect_uri
-        || URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != row.code_challenge
-    {
-        return Err(refused());
-    }
-    let spent = sqlx::query(
-        "UPDATE authorization_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
-    )
-    .bind(now)
-    .bind(row.id)
-    .execute(&mut *write)
-    .await?;
-    if spent.rows_affected() != 1 {
+    if now >= row.expires_at {
         return Err(refused());
     }
     let facts = session_facts(&mut *write, row.session_id).await?;
@@ -766,8 +774,9 @@ pub async fn revoke(
 
 /// Token introspection (RFC 7662) for confidential applications, typically
 /// an API checking the access tokens it is sent: whether a token works now
-/// and what it stands for. Only tokens of the caller's own organisation's
-/// applications are ever active to it.
+/// and what it stands for. Only access tokens of the caller's own
+/// organisation's applications, and its own refresh tokens, are ever active
+/// to it.
 pub async fn introspect(
     state: &AppState,
     credentials: &ClientCredentials,
@@ -782,9 +791,13 @@ pub async fn introspect(
         .as_deref()
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
     let mut conn = state.db.pool.acquire().await?;
-    let Some((row, application)) = live_token(state, &mut conn, token)
-        .await?
-        .filter(|(_, application)| application.organisation_id == caller.organisation_id)
+    let Some((row, application)) =
+        live_token(state, &mut conn, token)
+            .await?
+            .filter(|(row, application)| {
+                application.organisation_id == caller.organisation_id
+                    && (row.kind == "access" || application.id == caller.id)
+            })
     else {
         return Ok(json!({ "active": false }));
     };

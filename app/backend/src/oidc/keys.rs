@@ -188,10 +188,14 @@ pub async fn current(
 }
 
 /// Makes every missing current key (called at start, so the first sign-in
-/// does not wait for one).
+/// does not wait for one); opens none.
 pub async fn ensure(db: &Db, settings: &CheckedSettings, now: UnixTime) -> Result<(), AppError> {
     for algorithm in SigningAlgorithm::ALL {
-        current(db, settings, now, *algorithm).await?;
+        if current_row(db, *algorithm).await?.is_none() {
+            let key = generate_off_thread(*algorithm).await?;
+            let mut conn = db.pool.acquire().await?;
+            store(&mut conn, settings, now, *algorithm, &key).await?;
+        }
     }
     Ok(())
 }

@@ -29,8 +29,12 @@ const LOGOUT_TOKEN_SECONDS: i64 = 120;
 /// A notice not delivered within this long is given up (and logged): the
 /// application's tokens stopped working long ago.
 const GIVE_UP_AFTER_SECONDS: i64 = 24 * 3600;
-/// How long a worker holds the notices it claimed.
-const LOCK_SECONDS: i64 = 60;
+/// How long a worker holds the notices it claimed: longer than a pass may
+/// send for ([`SEND_BUDGET`] and one more try), so no replica takes them
+/// meanwhile.
+const LOCK_SECONDS: i64 = 120;
+/// A pass starts no new send after this long; the rest is given back.
+const SEND_BUDGET: Duration = Duration::from_secs(30);
 /// Notices claimed by one pass.
 pub const BATCH_SIZE: i64 = 20;
 /// How long an application has to answer.
@@ -178,19 +182,26 @@ async fn logout_token(
 pub async fn deliver_due(
     db: &Db,
     settings: &CheckedSettings,
-    http: &reqwest::Client,
     now: UnixTime,
 ) -> Result<LogoutReport, AppError> {
     end_with_their_sessions(db, settings, now).await?;
     let mut report = LogoutReport::default();
+    let started = crate::clock::Stopwatch::start();
     for notice in claim_due(db, now).await? {
+        if started.elapsed() > SEND_BUDGET {
+            sqlx::query("UPDATE logout_outbox SET locked_until = NULL WHERE id = $1")
+                .bind(notice.id)
+                .execute(&db.pool)
+                .await?;
+            continue;
+        }
         let application = applications::by_id(&db.pool, notice.application_id)
             .await?
             .ok_or_else(|| internal("a logout notice names no application"))?;
         let result = match &application.backchannel_logout_uri {
             Some(uri) => {
                 let token = logout_token(db, settings, now, &application, &notice).await?;
-                send(http, uri.as_str(), &token).await
+                send(settings, uri.as_str(), &token).await
             }
             None => Err("the application no longer has a back-channel logout address".into()),
         };
@@ -250,10 +261,37 @@ pub async fn deliver_due(
     Ok(report)
 }
 
-/// POSTs the token as the spec says; a 200 or 204 is delivery.
-async fn send(http: &reqwest::Client, uri: &str, token: &str) -> Result<(), String> {
-    let response = http
-        .post(uri)
+/// POSTs the token as the spec says; a 200 or 204 is delivery. The
+/// address is resolved here and the connection pinned to what was checked:
+/// an organisation's administrator registered it, and must not reach this
+/// machine or the private network behind it (unless
+/// `allow_private_callbacks`), not even by changing their DNS between the
+/// check and the connection.
+async fn send(settings: &CheckedSettings, uri: &str, token: &str) -> Result<(), String> {
+    let url = url::Url::parse(uri).map_err(|e| format!("not an address: {e}"))?;
+    let host = url.host_str().ok_or("the address has no host")?.to_owned();
+    let port = url
+        .port_or_known_default()
+        .ok_or("the address has no port")?;
+    let lookup = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let addresses: Vec<std::net::SocketAddr> = tokio::net::lookup_host((lookup.as_str(), port))
+        .await
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect();
+    let permitted = addresses
+        .iter()
+        .find(|a| settings.allow_private_callbacks || is_public(a.ip()))
+        .ok_or_else(|| {
+            format!(
+                "{host} resolves only to addresses of this machine or a private network \
+                 (setting allow_private_callbacks)"
+            )
+        })?;
+    let response = http_client(&host, *permitted)?
+        .post(url)
         .form(&[("logout_token", token)])
         .send()
         .await
@@ -264,15 +302,49 @@ async fn send(http: &reqwest::Client, uri: &str, token: &str) -> Result<(), Stri
     }
 }
 
-/// The HTTP client for notices: no redirects (the address is exactly as
-/// registered), a short timeout, no cookies.
-pub fn http_client() -> Result<reqwest::Client, AppError> {
+/// The HTTP client for one notice, connecting `host` to `address` only: no
+/// redirects (the address is exactly as registered), a short timeout, no
+/// cookies.
+fn http_client(host: &str, address: std::net::SocketAddr) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(DELIVERY_TIMEOUT)
         .user_agent("Gatehouse back-channel logout")
+        .resolve(host, address)
         .build()
-        .map_err(internal)
+        .map_err(|e| format!("cannot make an HTTP client: {e}"))
+}
+
+/// An address on the public internet: not this machine, a private or
+/// shared network, link-local, multicast, documentation or unspecified.
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                !(v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || (first & 0xfe00) == 0xfc00
+                    || (first & 0xffc0) == 0xfe80
+                    || first == 0x2001 && v6.segments()[1] == 0x0db8)
+            }
+        },
+    }
 }
 
 /// Delivers notices until `shutdown` completes: a pass every two seconds,
@@ -283,17 +355,10 @@ pub async fn run(
     clock: Arc<dyn Clock>,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) {
-    let http = match http_client() {
-        Ok(http) => http,
-        Err(error) => {
-            tracing::error!(%error, "back-channel logout cannot start");
-            return;
-        }
-    };
     crate::background::repeat("back-channel logout", shutdown, move || {
-        let (db, settings, http, now) = (db.clone(), settings.clone(), http.clone(), clock.now());
+        let (db, settings, now) = (db.clone(), settings.clone(), clock.now());
         async move {
-            let report = deliver_due(&db, &settings, &http, now)
+            let report = deliver_due(&db, &settings, now)
                 .await
                 .map_err(|e| e.to_string())?;
             let handled = report.sent + report.failed + report.given_up;
@@ -301,4 +366,43 @@ pub async fn run(
         }
     })
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_public;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "192.0.2.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "2001:db8::1",
+        ] {
+            assert!(!is_public(private.parse().expect("ip")), "{private}");
+        }
+        for public in [
+            "93.184.215.14",
+            "1.1.1.1",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(is_public(public.parse().expect("ip")), "{public}");
+        }
+    }
 }

@@ -6,7 +6,7 @@
 use crate::api::applications::{
     NewApplicationSecret, RegisterApplication, SaveApplication, SetApplicationDisabled,
     SignOutOfApplications, SignOutOfMyApplications, load_application, load_application_sign_ins,
-    load_applications, load_my_application_sign_ins,
+    load_applications, load_my_application_sign_ins, load_refused_application,
 };
 use crate::ui::components::card::CardPage;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
@@ -356,17 +356,40 @@ fn AudienceChoices(
 /// as the generic case.
 #[component]
 pub fn ApplicationRefusedPage() -> impl IntoView {
-    let (reason, application) = use_query_map().with_untracked(|q| {
+    let (reason, client_id) = use_query_map().with_untracked(|q| {
         (
             q.get("reason").unwrap_or_default(),
-            q.get("application").unwrap_or_default(),
+            q.get("client_id").unwrap_or_default(),
         )
     });
-    let named = if application.is_empty() {
-        "This application".to_owned()
-    } else {
-        format!("“{application}”")
-    };
+    let name = Resource::new(
+        move || client_id.clone(),
+        |client_id| async move {
+            if client_id.is_empty() {
+                return Ok(None);
+            }
+            load_refused_application(client_id).await
+        },
+    );
+    view! {
+        <Suspense fallback=loading>
+            {move || {
+                let reason = reason.clone();
+                Suspend::new(async move {
+                    let application = name.await.ok().flatten();
+                    view! { <Refusal reason application/> }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// What the refusal page says for `reason`, naming the application when known.
+#[component]
+fn Refusal(reason: String, application: Option<String>) -> impl IntoView {
+    let named = application
+        .map(|name| format!("“{name}”"))
+        .unwrap_or_else(|| "This application".to_owned());
     let (heading, explanation) = match reason.as_str() {
         "not_for_you" => (
             "You cannot use this application".to_owned(),

@@ -57,14 +57,9 @@ async fn receive(State(receiver): State<Receiver>, body: String) -> Status {
 impl TestApp {
     /// One delivery pass, as the worker makes it every two seconds.
     async fn deliver_logouts(&self) -> backend::oidc::logout::LogoutReport {
-        backend::oidc::logout::deliver_due(
-            &self.state.db,
-            &self.state.settings,
-            &backend::oidc::logout::http_client().expect("client"),
-            self.state.now(),
-        )
-        .await
-        .expect("delivery pass")
+        backend::oidc::logout::deliver_due(&self.state.db, &self.state.settings, self.state.now())
+            .await
+            .expect("delivery pass")
     }
 }
 
@@ -103,6 +98,7 @@ async fn verified_logout_token(app: &TestApp, token: &str, client_id: &str) -> V
 }
 
 both_backends!(
+    |s| s.allow_private_callbacks = true,
     async fn signing_out_of_gatehouse_sends_each_application_a_logout_token(app: TestApp) {
         app.set_up_first_administrator().await;
         let (zoe_id, zoe) = zoe(&app).await;
@@ -127,6 +123,7 @@ both_backends!(
 );
 
 both_backends!(
+    |s| s.allow_private_callbacks = true,
     async fn deactivation_sends_the_logout_token_and_refresh_is_refused(app: TestApp) {
         use openidconnect::OAuth2TokenResponse;
         app.set_up_first_administrator().await;
@@ -152,6 +149,7 @@ both_backends!(
 );
 
 both_backends!(
+    |s| s.allow_private_callbacks = true,
     async fn an_application_that_is_down_gets_its_notice_when_it_is_back(app: TestApp) {
         app.set_up_first_administrator().await;
         let (_, zoe) = zoe(&app).await;
@@ -193,6 +191,7 @@ both_backends!(
 );
 
 both_backends!(
+    |s| s.allow_private_callbacks = true,
     async fn a_session_that_times_out_logs_its_applications_out_too(app: TestApp) {
         app.set_up_first_administrator().await;
         let (_, zoe) = zoe(&app).await;
@@ -215,5 +214,31 @@ both_backends!(
         );
         assert_eq!(receiver.tokens().len(), 1);
         assert!(app.whoami_as(&zoe).await.is_none());
+    }
+);
+
+both_backends!(
+    async fn notices_never_go_to_this_machine_or_a_private_network_by_default(app: TestApp) {
+        app.set_up_first_administrator().await;
+        let (_, zoe) = zoe(&app).await;
+        let (receiver, address) = Receiver::start(0).await;
+        let rp = app
+            .relying_party(&[("backchannel_logout_uri", &address)])
+            .await;
+        rp.sign_in(&zoe, &[]).await;
+        app.call_as(&zoe, "sign_out", &[]).await;
+        let report = app.deliver_logouts().await;
+        assert_eq!((report.sent, report.failed), (0, 1));
+        assert!(receiver.tokens().is_empty(), "nothing reached 127.0.0.1");
+        let (error,): (Option<String>,) = sqlx::query_as("SELECT last_error FROM logout_outbox")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .expect("notice");
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|e| e.contains("allow_private_callbacks")),
+            "{error:?}"
+        );
     }
 );

@@ -6,6 +6,7 @@
 //! follow redirects, so each step's answer is looked at.
 
 mod flows;
+mod hardening;
 mod introspection;
 mod keys;
 mod logout;

@@ -117,7 +117,15 @@ both_backends!(
             Some("not_for_you"),
             "{location}"
         );
-        assert!(location.contains("application=Staff+wiki"), "{location}");
+        assert!(
+            location.contains(&format!("client_id={}", rp.client_id)),
+            "{location}"
+        );
+        // The page names the application from Gatehouse's records, not the address.
+        let name = app
+            .call_raw_as(&zoe, "refused_application", &[("client_id", &rp.client_id)])
+            .await;
+        assert_eq!(name.json::<Value>().await.expect("json"), "Staff wiki");
 
         // Given the role, she may; and the roles claim names it.
         let given = app

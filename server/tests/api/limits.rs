@@ -41,7 +41,9 @@ both_backends!(
             after_sign_in(&app, "/users?q=ab&state=active").await,
             "/users?q=ab&state=active"
         );
-        let long = format!("/{}", "a".repeat(5000));
+        // Longer than any address Gatehouse makes (an application's
+        // authorization request with a long state included: 16 KiB).
+        let long = format!("/{}", "a".repeat(20_000));
         for hostile in [
             "//evil.example",
             "https://evil.example/",

@@ -59,15 +59,7 @@ both_backends!(
     async fn a_silent_sign_in_is_answered_with_an_oauth_error(app: TestApp) {
         app.set_up_first_administrator().await;
         let (zoe_id, zoe) = zoe(&app).await;
-        let (office_staff,): (i64,) = sqlx::query_as(
-            "SELECT r.id FROM roles r JOIN users u ON u.organisation_id = r.organisation_id
-             WHERE u.id = $1 AND r.name = 'Office staff'",
-        )
-        .bind(zoe_id)
-        .fetch_one(&app.state.db.pool)
-        .await
-        .expect("role");
-        let office_staff = office_staff.to_string();
+        let office_staff = office_staff_of(&app, zoe_id).await;
         let rp = app
             .relying_party(&[("audience", "chosen"), ("role_ids[]", &office_staff)])
             .await;

@@ -390,3 +390,16 @@ pub async fn zoe(app: &TestApp) -> (i64, reqwest::Client) {
     ))
     .await
 }
+
+/// The id of the *Office staff* role (a starter role) of `user_id`'s organisation.
+pub async fn office_staff_of(app: &TestApp, user_id: i64) -> String {
+    let (id,): (i64,) = sqlx::query_as(
+        "SELECT r.id FROM roles r JOIN users u ON u.organisation_id = r.organisation_id
+         WHERE u.id = $1 AND r.name = 'Office staff'",
+    )
+    .bind(user_id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("role");
+    id.to_string()
+}

@@ -94,19 +94,7 @@ both_backends!(
     async fn a_person_outside_the_chosen_roles_is_told_so(app: TestApp) {
         app.set_up_first_administrator().await;
         let (zoe_id, zoe) = zoe(&app).await;
-        let riverside: (i64,) = sqlx::query_as("SELECT organisation_id FROM users WHERE id = $1")
-            .bind(zoe_id)
-            .fetch_one(&app.state.db.pool)
-            .await
-            .expect("organisation");
-        let (office_staff,): (i64,) = sqlx::query_as(
-            "SELECT id FROM roles WHERE organisation_id = $1 AND name = 'Office staff'",
-        )
-        .bind(riverside.0)
-        .fetch_one(&app.state.db.pool)
-        .await
-        .expect("role");
-        let office_staff = office_staff.to_string();
+        let office_staff = office_staff_of(&app, zoe_id).await;
         let rp = app
             .relying_party(&[("audience", "chosen"), ("role_ids[]", &office_staff)])
             .await;

@@ -20,8 +20,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tower_http::LatencyUnit;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 /// The output name cargo-leptos gives the browser files (`[[workspace.metadata.leptos]] name`).
 const OUTPUT_NAME: &str = "gatehouse";
@@ -100,21 +101,30 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), web::refuse_cross_site))
         .layer(from_fn_with_state(state.clone(), web::security_headers))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
-                let id = request
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                // The route template, recorded once routed (`web::record_route`),
-                // never the path itself: link pages carry their token in it.
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    route = tracing::field::Empty,
-                    request_id = %id
-                )
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<Body>| {
+                    let id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    // The route template, recorded once routed (`web::record_route`),
+                    // never the path itself: link pages carry their token in it.
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        route = tracing::field::Empty,
+                        request_id = %id
+                    )
+                })
+                // One line per request at the default level, when it is
+                // answered: the span's method, route and id, with its status
+                // and latency.
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(LatencyUnit::Millis),
+                ),
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

@@ -375,3 +375,68 @@ fn rotate_signing_keys_makes_new_keys_and_names_the_retired_ones() {
         assert!(retired.contains(kid), "{retired}");
     }
 }
+
+#[test]
+fn each_request_is_one_log_line_with_route_status_latency_and_id() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut child = gatehouse(dir.path())
+        .env("GATEHOUSE_BIND_ADDRESS", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_PUBLIC_URL", &base)
+        .env("GATEHOUSE_LOG_FORMAT", "json")
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("start");
+    let client = reqwest::blocking::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let answered = loop {
+        match client
+            .get(format!("{base}/ready"))
+            .header("x-request-id", "probe-1")
+            .send()
+        {
+            Ok(response) => break response.status().as_u16(),
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            Err(error) => panic!("the server never answered: {error}"),
+        }
+    };
+    assert_eq!(answered, 200);
+    let line = loop {
+        let text = std::fs::read_to_string(&log_path).expect("log");
+        let found = text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|entry| entry["span"]["request_id"] == "probe-1");
+        match found {
+            Some(entry) => break entry,
+            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            None => panic!("no line for the request in:\n{text}"),
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(line["level"], "INFO", "{line}");
+    assert_eq!(line["span"]["method"], "GET", "{line}");
+    assert_eq!(line["span"]["route"], "/ready", "{line}");
+    assert_eq!(line["fields"]["status"], 200, "{line}");
+    assert!(
+        line["fields"]["latency"]
+            .as_str()
+            .is_some_and(|l| l.ends_with("ms")),
+        "{line}"
+    );
+    let lines = std::fs::read_to_string(&log_path)
+        .expect("log")
+        .lines()
+        .filter(|line| line.contains("probe-1"))
+        .count();
+    assert_eq!(lines, 1, "one line per request");
+}

@@ -5,6 +5,7 @@
 //! person's browser is a reqwest client with its own cookies that does not
 //! follow redirects, so each step's answer is looked at.
 
+mod applications;
 mod flows;
 mod hardening;
 mod introspection;

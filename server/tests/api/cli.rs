@@ -220,25 +220,47 @@ fn post_form(client: &reqwest::blocking::Client, url: &str, form: &[(&str, &str)
         .unwrap_or(0)
 }
 
-#[test]
-fn link_tokens_never_reach_the_log_even_at_debug_level() {
-    let dir = tempfile::tempdir().expect("dir");
+/// `gatehouse serve` running on a free port, its log going to a file.
+struct Served {
+    base: String,
+    log_path: std::path::PathBuf,
+    child: std::process::Child,
+}
+
+/// Starts `gatehouse serve` in `data_dir` with the environment `env` added;
+/// its stdout (where the setup link is printed) is piped.
+fn serve(data_dir: &std::path::Path, env: &[(&str, &str)]) -> Served {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
     let base = format!("http://127.0.0.1:{port}");
-    let log_path = dir.path().join("server.log");
+    let log_path = data_dir.join("server.log");
     let log = std::fs::File::create(&log_path).expect("log file");
-    let mut child = gatehouse(dir.path())
+    let child = gatehouse(data_dir)
         .env("GATEHOUSE_BIND_ADDRESS", format!("127.0.0.1:{port}"))
         .env("GATEHOUSE_PUBLIC_URL", &base)
-        .env("RUST_LOG", "debug")
+        .envs(env.iter().copied())
         .arg("serve")
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))
         .spawn()
         .expect("start");
+    Served {
+        base,
+        log_path,
+        child,
+    }
+}
+
+#[test]
+fn link_tokens_never_reach_the_log_even_at_debug_level() {
+    let dir = tempfile::tempdir().expect("dir");
+    let Served {
+        base,
+        log_path,
+        mut child,
+    } = serve(dir.path(), &[("RUST_LOG", "debug")]);
     let stdout = child.stdout.take().expect("stdout");
     let prefix = format!("{base}/setup/");
     let setup_token = BufReader::new(stdout)
@@ -379,22 +401,11 @@ fn rotate_signing_keys_makes_new_keys_and_names_the_retired_ones() {
 #[test]
 fn each_request_is_one_log_line_with_route_status_latency_and_id() {
     let dir = tempfile::tempdir().expect("dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let log_path = dir.path().join("server.log");
-    let log = std::fs::File::create(&log_path).expect("log file");
-    let mut child = gatehouse(dir.path())
-        .env("GATEHOUSE_BIND_ADDRESS", format!("127.0.0.1:{port}"))
-        .env("GATEHOUSE_PUBLIC_URL", &base)
-        .env("GATEHOUSE_LOG_FORMAT", "json")
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("start");
+    let Served {
+        base,
+        log_path,
+        mut child,
+    } = serve(dir.path(), &[("GATEHOUSE_LOG_FORMAT", "json")]);
     let client = reqwest::blocking::Client::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     let answered = loop {

@@ -54,6 +54,39 @@ async fn receive(State(receiver): State<Receiver>, body: String) -> Status {
     Status::OK
 }
 
+/// Siân set up, and Zoë signed in to an application whose back-channel
+/// logout address is a [`Receiver`] (answering 503 to its first `failures`).
+struct Signed {
+    zoe_id: i64,
+    zoe: reqwest::Client,
+    receiver: Receiver,
+    rp: RelyingParty,
+    tokens: openidconnect::core::CoreTokenResponse,
+    claims: Value,
+}
+
+async fn signed_in_with_receiver(
+    app: &TestApp,
+    failures: usize,
+    changes: &[(&str, &str)],
+) -> Signed {
+    app.set_up_first_administrator().await;
+    let (zoe_id, zoe) = zoe(app).await;
+    let (receiver, address) = Receiver::start(failures).await;
+    let mut changes = changes.to_vec();
+    changes.push(("backchannel_logout_uri", &address));
+    let rp = app.relying_party(&changes).await;
+    let (tokens, claims) = rp.sign_in(&zoe, &[]).await;
+    Signed {
+        zoe_id,
+        zoe,
+        receiver,
+        rp,
+        tokens,
+        claims,
+    }
+}
+
 impl TestApp {
     /// One delivery pass, as the worker makes it every two seconds.
     async fn deliver_logouts(&self) -> backend::oidc::logout::LogoutReport {
@@ -100,13 +133,14 @@ async fn verified_logout_token(app: &TestApp, token: &str, client_id: &str) -> V
 both_backends!(
     |s| s.allow_private_callbacks = true,
     async fn signing_out_of_gatehouse_sends_each_application_a_logout_token(app: TestApp) {
-        app.set_up_first_administrator().await;
-        let (zoe_id, zoe) = zoe(&app).await;
-        let (receiver, address) = Receiver::start(0).await;
-        let rp = app
-            .relying_party(&[("backchannel_logout_uri", &address)])
-            .await;
-        let (_, claims) = rp.sign_in(&zoe, &[]).await;
+        let Signed {
+            zoe_id,
+            zoe,
+            receiver,
+            rp,
+            claims,
+            ..
+        } = signed_in_with_receiver(&app, 0, &[]).await;
         assert!(app.deliver_logouts().await.sent == 0, "nothing to say yet");
 
         let signed_out = app.call_as(&zoe, "sign_out", &[]).await;
@@ -126,16 +160,13 @@ both_backends!(
     |s| s.allow_private_callbacks = true,
     async fn deactivation_sends_the_logout_token_and_refresh_is_refused(app: TestApp) {
         use openidconnect::OAuth2TokenResponse;
-        app.set_up_first_administrator().await;
-        let (zoe_id, zoe) = zoe(&app).await;
-        let (receiver, address) = Receiver::start(0).await;
-        let rp = app
-            .relying_party(&[
-                ("backchannel_logout_uri", &address),
-                ("id_token_algorithm", "EdDSA"),
-            ])
-            .await;
-        let (tokens, _) = rp.sign_in(&zoe, &[]).await;
+        let Signed {
+            zoe_id,
+            receiver,
+            rp,
+            tokens,
+            ..
+        } = signed_in_with_receiver(&app, 0, &[("id_token_algorithm", "EdDSA")]).await;
         app.deactivate(zoe_id).await;
         let refused = rp
             .refresh(tokens.refresh_token().expect("refresh").secret())
@@ -151,13 +182,7 @@ both_backends!(
 both_backends!(
     |s| s.allow_private_callbacks = true,
     async fn an_application_that_is_down_gets_its_notice_when_it_is_back(app: TestApp) {
-        app.set_up_first_administrator().await;
-        let (_, zoe) = zoe(&app).await;
-        let (receiver, address) = Receiver::start(2).await;
-        let rp = app
-            .relying_party(&[("backchannel_logout_uri", &address)])
-            .await;
-        rp.sign_in(&zoe, &[]).await;
+        let Signed { zoe, receiver, .. } = signed_in_with_receiver(&app, 2, &[]).await;
         app.call_as(&zoe, "sign_out", &[]).await;
 
         let first = app.deliver_logouts().await;
@@ -193,13 +218,7 @@ both_backends!(
 both_backends!(
     |s| s.allow_private_callbacks = true,
     async fn a_session_that_times_out_logs_its_applications_out_too(app: TestApp) {
-        app.set_up_first_administrator().await;
-        let (_, zoe) = zoe(&app).await;
-        let (receiver, address) = Receiver::start(0).await;
-        let rp = app
-            .relying_party(&[("backchannel_logout_uri", &address)])
-            .await;
-        rp.sign_in(&zoe, &[]).await;
+        let Signed { zoe, receiver, .. } = signed_in_with_receiver(&app, 0, &[]).await;
         app.clock.advance(29 * 60);
         assert_eq!(
             app.deliver_logouts().await.sent,
@@ -219,13 +238,7 @@ both_backends!(
 
 both_backends!(
     async fn notices_never_go_to_this_machine_or_a_private_network_by_default(app: TestApp) {
-        app.set_up_first_administrator().await;
-        let (_, zoe) = zoe(&app).await;
-        let (receiver, address) = Receiver::start(0).await;
-        let rp = app
-            .relying_party(&[("backchannel_logout_uri", &address)])
-            .await;
-        rp.sign_in(&zoe, &[]).await;
+        let Signed { zoe, receiver, .. } = signed_in_with_receiver(&app, 0, &[]).await;
         app.call_as(&zoe, "sign_out", &[]).await;
         let report = app.deliver_logouts().await;
         assert_eq!((report.sent, report.failed), (0, 1));

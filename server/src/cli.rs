@@ -52,6 +52,9 @@ directory, then environment variables, which win):
   password_queue                  GATEHOUSE_PASSWORD_QUEUE
       Password checks that may wait while every hashing thread (one per
       core) is busy; more are answered 503 with Retry-After. Default 64
+  metrics_token                   GATEHOUSE_METRICS_TOKEN
+      The bearer token a Prometheus scraper sends for /metrics (at least 32
+      characters, e.g. openssl rand -hex 32). Without it there is no /metrics.
 
 RUST_LOG sets the log level (default info).";
 
@@ -197,12 +200,14 @@ async fn execute(
                 state.db.clone(),
                 mailer,
                 state.clock.clone(),
+                state.metrics.clone(),
                 std::future::pending(),
             ));
             tokio::spawn(backend::oidc::logout::run(
                 state.db.clone(),
                 state.settings.clone(),
                 state.clock.clone(),
+                state.metrics.clone(),
                 std::future::pending(),
             ));
             // The keys that sign ID tokens are made now, not at the first sign-in.

@@ -11,6 +11,7 @@ use axum::routing::get;
 use backend::auth::passwords::PasswordHasher;
 use backend::config::CheckedSettings;
 use backend::db::Db;
+use backend::metrics::{Limit, Metrics};
 use backend::{AppState, Clock, web};
 use http::HeaderName;
 use leptos::config::{Env, LeptosOptions};
@@ -38,9 +39,16 @@ pub async fn build_state(
     db.migrate()
         .await
         .map_err(|e| format!("cannot migrate the database: {e}"))?;
+    let metrics = Arc::new(Metrics::new());
+    let hasher = PasswordHasher::new(
+        settings.password_queue,
+        metrics.throttled(Limit::PasswordQueue),
+    )
+    .map_err(|e| format!("cannot start the password hashing threads: {e}"))?;
     Ok(AppState {
         db,
-        hasher: PasswordHasher::new(settings.password_queue),
+        hasher,
+        metrics,
         settings: Arc::new(settings),
         clock,
     })
@@ -91,6 +99,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(web::health))
         .route("/ready", get(web::ready))
+        .route("/metrics", get(web::metrics))
         .merge(backend::rest::router())
         .merge(backend::oidc::endpoints::router())
         .merge(pages)
@@ -100,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), web::identify))
         .layer(from_fn_with_state(state.clone(), web::refuse_cross_site))
         .layer(from_fn_with_state(state.clone(), web::security_headers))
+        .layer(from_fn_with_state(state.clone(), web::measure))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<Body>| {

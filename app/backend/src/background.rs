@@ -1,6 +1,8 @@
 //! Work the server does on its own, in passes: delivering mail and
 //! back-channel logout notices.
 
+use crate::db::Db;
+use crate::metrics::{Outbox, Undelivered};
 use std::future::Future;
 use std::time::Duration;
 use tokio::time::MissedTickBehavior;
@@ -42,4 +44,35 @@ where
         }
     }
     tracing::info!("{what} stopped");
+}
+
+/// How many messages of `outbox` wait for their first attempt, are being
+/// retried, or were given up on, for the metrics. Both outboxes keep these
+/// columns alike.
+pub async fn undelivered(
+    db: &Db,
+    outbox: Outbox,
+) -> Result<Vec<(Outbox, Undelivered, i64)>, sqlx::Error> {
+    let table = match outbox {
+        Outbox::Mail => "email_outbox",
+        Outbox::Logout => "logout_outbox",
+    };
+    let counts: Vec<(i64, i64)> = sqlx::query_as(&format!(
+        "SELECT CAST(CASE WHEN given_up_at IS NOT NULL THEN 2 WHEN attempts > 0 THEN 1 ELSE 0 END AS BIGINT),
+                COUNT(*)
+         FROM {table} WHERE sent_at IS NULL GROUP BY 1"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(counts
+        .into_iter()
+        .map(|(state, count)| {
+            let state = match state {
+                2 => Undelivered::Failed,
+                1 => Undelivered::Retrying,
+                _ => Undelivered::Waiting,
+            };
+            (outbox, state, count)
+        })
+        .collect())
 }

@@ -46,6 +46,9 @@ pub struct Settings {
     /// Let back-channel logout addresses reach this machine and private
     /// networks (development and tests); otherwise only public addresses.
     pub allow_private_callbacks: bool,
+    /// The bearer token a scraper sends for `/metrics`; without it there is
+    /// no `/metrics`.
+    pub metrics_token: Option<SecretText>,
 }
 
 /// The text of a secret setting, kept out of `Debug` output (and so out of logs).
@@ -114,6 +117,7 @@ impl Default for Settings {
             api_requests_per_minute: 600,
             password_queue: 64,
             allow_private_callbacks: false,
+            metrics_token: None,
         }
     }
 }
@@ -144,6 +148,38 @@ pub struct CheckedSettings {
     pub api_requests_per_minute: i64,
     pub password_queue: usize,
     pub allow_private_callbacks: bool,
+    pub metrics_token: Option<MetricsToken>,
+}
+
+/// The `/metrics` bearer token, kept as its SHA-256 so that checking a
+/// given one takes the same time however much of it is right.
+#[derive(Clone)]
+pub struct MetricsToken([u8; 32]);
+
+impl MetricsToken {
+    /// The fewest characters a token may have (128 bits of hexadecimal).
+    pub const MIN_CHARS: usize = 32;
+
+    /// `None` when `token` is too short or holds anything but visible
+    /// ASCII (it travels in a header).
+    pub fn parse(token: &str) -> Option<MetricsToken> {
+        use sha2::Digest;
+        (token.chars().count() >= Self::MIN_CHARS && token.chars().all(|c| c.is_ascii_graphic()))
+            .then(|| MetricsToken(sha2::Sha256::digest(token.as_bytes()).into()))
+    }
+
+    pub fn matches(&self, given: &str) -> bool {
+        use sha2::Digest;
+        use subtle::ConstantTimeEq;
+        let given: [u8; 32] = sha2::Sha256::digest(given.as_bytes()).into();
+        given.ct_eq(&self.0).into()
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(…)")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -258,6 +294,15 @@ impl Settings {
                 )
             })?),
         };
+        let metrics_token = match self.metrics_token.filter(|t| !t.0.is_empty()) {
+            None => None,
+            Some(SecretText(token)) => Some(MetricsToken::parse(&token).ok_or_else(|| {
+                bad(
+                    "metrics_token",
+                    "must be at least 32 visible ASCII characters, e.g. from `openssl rand -hex 32`",
+                )
+            })?),
+        };
         Ok(CheckedSettings {
             database_url,
             public_url,
@@ -275,6 +320,7 @@ impl Settings {
             api_requests_per_minute: i64::from(self.api_requests_per_minute),
             password_queue: self.password_queue as usize,
             allow_private_callbacks: self.allow_private_callbacks,
+            metrics_token,
         })
     }
 }
@@ -375,9 +421,25 @@ mod tests {
     }
 
     #[test]
+    fn the_metrics_token_matches_only_itself() {
+        let token = "0123456789abcdef0123456789abcdef";
+        let checked = Settings {
+            metrics_token: Some(SecretText(token.into())),
+            ..Settings::default()
+        }
+        .check()
+        .expect("valid");
+        let kept = checked.metrics_token.expect("a token");
+        assert!(kept.matches(token));
+        assert!(!kept.matches("0123456789abcdef0123456789abcdeF"));
+        assert!(!kept.matches(""));
+        assert_eq!(format!("{kept:?}"), "MetricsToken(…)");
+    }
+
+    #[test]
     fn a_bad_setting_is_named_in_the_message() {
         type Change = fn(&mut Settings);
-        let cases: [(&str, Change); 10] = [
+        let cases: [(&str, Change); 12] = [
             ("public_url", |s| s.public_url = "not a url".into()),
             ("public_url", |s| {
                 s.public_url = "https://example.org/accounts".into()
@@ -396,6 +458,12 @@ mod tests {
             ("api_requests_per_minute", |s| s.api_requests_per_minute = 0),
             ("forwarded_for_proxies", |s| s.forwarded_for_proxies = 0),
             ("password_queue", |s| s.password_queue = 10_001),
+            ("metrics_token", |s| {
+                s.metrics_token = Some(SecretText("too short".into()))
+            }),
+            ("metrics_token", |s| {
+                s.metrics_token = Some(SecretText(format!("{} with spaces", "x".repeat(32))))
+            }),
         ];
         for (setting, change) in cases {
             let mut settings = Settings::default();

@@ -26,6 +26,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod mail;
+pub mod metrics;
 pub mod oidc;
 pub mod onboarding;
 pub mod organisations;

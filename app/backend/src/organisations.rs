@@ -11,7 +11,7 @@ use crate::auth::sessions::{self, SignedIn};
 use crate::clock::format_utc;
 use crate::state::AppState;
 use domain::AppError;
-use domain::wire::{OrganisationSettings, OrganisationSummary};
+use domain::wire::{OrganisationSettings, OrganisationSummary, UndeliveredEmail};
 use domain::{FieldError, LinkLifetimes, OrganisationName, PersonForm, Username, collect};
 
 /// Refuses anyone who is not a platform administrator now.
@@ -52,6 +52,28 @@ pub async fn list(
                 deactivated,
             },
         )
+        .collect())
+}
+
+/// The most undelivered messages listed at once.
+const UNDELIVERED_SHOWN: i64 = 100;
+
+/// Mail failing now or given up on, in every organisation, newest first,
+/// with the mail server's own errors: what an operator needs to act on.
+pub async fn undelivered_mail(
+    state: &AppState,
+    admin: &SignedIn,
+) -> Result<Vec<UndeliveredEmail>, AppError> {
+    require_platform_admin(admin)?;
+    Ok(crate::mail::outbox::failing(&state.db, UNDELIVERED_SHOWN)
+        .await?
+        .into_iter()
+        .map(|failing| UndeliveredEmail {
+            organisation: failing.organisation_name,
+            recipient: failing.recipient,
+            subject: failing.subject,
+            delivery: failing.delivery.shown(true),
+        })
         .collect())
 }
 

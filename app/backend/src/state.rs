@@ -2,6 +2,7 @@ use crate::auth::passwords::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::CheckedSettings;
 use crate::db::Db;
+use crate::metrics::Metrics;
 use axum::extract::FromRef;
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ pub struct AppState {
     pub settings: Arc<CheckedSettings>,
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {

@@ -2,6 +2,8 @@
 //! session), refusing cross-site writes, and security headers.
 
 use crate::auth::sessions::{self, ClientInfo, SignedIn};
+use crate::clock::Stopwatch;
+use crate::metrics::{Outbox, Readings};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -118,13 +120,53 @@ fn forwarded_client(headers: &HeaderMap, proxies: usize) -> Option<std::net::IpA
     bare.parse().ok()
 }
 
+/// The route template a request matched, handed back on its response to
+/// [`measure`], which runs outside routing.
+#[derive(Clone)]
+struct RouteTemplate(axum::extract::MatchedPath);
+
 /// Names the route a request matched (`/setup/{token}`, not the path
-/// holding the token) in its request span, for every log line under it.
+/// holding the token) in its request span, for every log line under it,
+/// and on its response, for the metrics.
 pub async fn record_route(request: Request, next: Next) -> Response {
-    if let Some(route) = request.extensions().get::<axum::extract::MatchedPath>() {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .cloned();
+    if let Some(route) = &route {
         tracing::Span::current().record("route", route.as_str());
     }
-    next.run(request).await
+    let mut response = next.run(request).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(RouteTemplate(route));
+    }
+    response
+}
+
+/// Counts every answered request and its latency by route template (or
+/// `unmatched`), method and status.
+pub async fn measure(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let started = Stopwatch::start();
+    let response = next.run(request).await;
+    let route = response
+        .extensions()
+        .get::<RouteTemplate>()
+        .map_or("unmatched", |RouteTemplate(route)| route.as_str());
+    state.metrics.request(
+        &method,
+        route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+/// The credentials of an `Authorization` header of `scheme`, whose name is
+/// case-insensitive (RFC 9110 11.1).
+pub fn credentials<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
+    let (name, value) = header.split_once(' ')?;
+    name.eq_ignore_ascii_case(scheme).then(|| value.trim())
 }
 
 /// Refuses state-changing requests that a browser marks as cross-site, or
@@ -290,6 +332,61 @@ pub async fn server_function_status(request: Request, next: Next) -> Response {
 /// `/health`: the process is up.
 pub async fn health() -> &'static str {
     "ok"
+}
+
+/// `/metrics`, for the bearer of the configured `metrics_token` only; with
+/// none configured there is no such page. The gauges are read now.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = &state.settings.metrics_token else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| credentials(v, "Bearer"));
+    if !given.is_some_and(|token| expected.matches(token)) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(
+                header::WWW_AUTHENTICATE,
+                "Bearer realm=\"gatehouse metrics\"",
+            )],
+            "Send the metrics token: Authorization: Bearer <metrics_token>",
+        )
+            .into_response();
+    }
+    // With the database down the scrape still answers: it says so, and
+    // the outboxes keep their last readings.
+    let outboxes = async {
+        let mut outboxes = crate::background::undelivered(&state.db, Outbox::Mail).await?;
+        outboxes.extend(crate::background::undelivered(&state.db, Outbox::Logout).await?);
+        Ok::<_, sqlx::Error>(outboxes)
+    };
+    let outboxes = outboxes
+        .await
+        .inspect_err(|error| tracing::warn!(%error, "metrics: cannot read the outboxes"))
+        .ok();
+    let pool = &state.db.pool;
+    let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+    let readings = Readings {
+        password_hashes_in_line: state.hasher.in_line(),
+        password_hash_capacity: state.hasher.capacity(),
+        connections_in_use: pool.size().saturating_sub(idle),
+        connections_idle: idle,
+        connections_max: pool.options().get_max_connections(),
+        outboxes,
+    };
+    match state.metrics.render(readings) {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(error) => unanswerable(crate::db::internal(format!("metrics: {error}"))),
+    }
 }
 
 /// `/ready`: the database answers.

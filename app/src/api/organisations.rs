@@ -2,7 +2,7 @@
 //! of an organisation's settings.
 
 use domain::AppError;
-use domain::wire::{OrganisationSettings, OrganisationSummary};
+use domain::wire::{OrganisationSettings, OrganisationSummary, UndeliveredEmail};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {
@@ -15,6 +15,12 @@ use {
 #[server(prefix = "/fn", endpoint = "organisations")]
 pub async fn list_organisations() -> Result<Vec<OrganisationSummary>, AppError> {
     organisations::list(&context::state()?, &context::signed_in()?).await
+}
+
+/// Mail failing or failed in every organisation (platform administrators only).
+#[server(prefix = "/fn", endpoint = "undelivered_mail")]
+pub async fn undelivered_mail() -> Result<Vec<UndeliveredEmail>, AppError> {
+    organisations::undelivered_mail(&context::state()?, &context::signed_in()?).await
 }
 
 /// Creates an organisation and its first administrator, then opens that

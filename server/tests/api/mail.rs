@@ -3,7 +3,7 @@
 //! on free ports for each test.
 
 use crate::both_backends;
-use crate::helpers::{START, TestApp};
+use crate::helpers::{PASSWORD, START, TestApp, person_form, with};
 use backend::db::Db;
 use backend::mail::templates::{self, LinkEmail};
 use backend::mail::{self, DeliveryReport, Mailer, OutgoingEmail, outbox_depth};
@@ -213,34 +213,29 @@ async fn drain(db: &Db, mailer: &Mailer, now: i64) -> DeliveryReport {
         }
         total.sent += report.sent;
         total.failed += report.failed;
+        total.given_up += report.given_up;
         total.released += report.released;
     }
     panic!("the outbox never emptied: {total:?}");
 }
 
-#[derive(Debug)]
+#[derive(Debug, sqlx::FromRow)]
 struct Row {
     attempts: i64,
     last_error: Option<String>,
     next_attempt_at: i64,
     sent_at: Option<i64>,
+    given_up_at: Option<i64>,
 }
 
 async fn rows(db: &Db) -> Vec<Row> {
-    let rows: Vec<(i64, Option<String>, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT attempts, last_error, next_attempt_at, sent_at FROM email_outbox ORDER BY id",
+    sqlx::query_as(
+        "SELECT attempts, last_error, next_attempt_at, sent_at, given_up_at
+         FROM email_outbox ORDER BY id",
     )
     .fetch_all(&db.pool)
     .await
-    .expect("outbox");
-    rows.into_iter()
-        .map(|(attempts, last_error, next_attempt_at, sent_at)| Row {
-            attempts,
-            last_error,
-            next_attempt_at,
-            sent_at,
-        })
-        .collect()
+    .expect("outbox")
 }
 
 fn recipients_of(messages: &[Value]) -> Vec<String> {
@@ -490,14 +485,21 @@ both_backends!(
                 "third@riverside.example".into(),
             ],
         );
+        // Refused for good (a 5xx reply about this message): trying again
+        // cannot help, so it is given up on at once and shown as failed.
+        assert_eq!(report.given_up, 1);
         let rows = rows(&app.state.db).await;
         let refused_row = &rows[1];
         assert_eq!(refused_row.sent_at, None);
         assert_eq!(refused_row.attempts, 1);
-        assert_eq!(refused_row.next_attempt_at, START + 30);
+        assert_eq!(refused_row.given_up_at, Some(START));
         let error = refused_row.last_error.as_deref().unwrap_or_default();
         assert!(error.contains("501"), "{error}");
-        assert_eq!(outbox_depth(&app.state.db).await.expect("depth"), 1);
+        assert_eq!(outbox_depth(&app.state.db).await.expect("depth"), 0);
+        let later = mail::deliver_due(&app.state.db, &mailer, START + 3600)
+            .await
+            .expect("pass");
+        assert_eq!(later, DeliveryReport::default(), "never tried again");
     }
 );
 
@@ -509,6 +511,7 @@ both_backends!(
             app.state.db.clone(),
             mailer,
             app.state.clock.clone(),
+            app.state.metrics.clone(),
             async {
                 let _ = stopped.await;
             },
@@ -531,5 +534,92 @@ both_backends!(
             .await
             .expect("the worker stops")
             .expect("without panicking");
+    }
+);
+
+/// The user page's `last_email`, as the administrator on `browser` sees it.
+async fn last_email(app: &TestApp, browser: &reqwest::Client, id: i64) -> Value {
+    let response = app
+        .call_as(browser, "user", &[("id", &id.to_string())])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json::<Value>().await.expect("detail")["last_email"].clone()
+}
+
+async fn undelivered(app: &TestApp, browser: &reqwest::Client) -> Vec<Value> {
+    let response = app.call_as(browser, "undelivered_mail", &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let list: Value = response.json().await.expect("list");
+    list.as_array().expect("a list").clone()
+}
+
+both_backends!(
+    async fn where_an_email_stands_is_shown_on_its_account_and_to_platform_administrators(
+        app: TestApp,
+    ) {
+        app.set_up_first_administrator().await;
+        let admin = &app.client;
+        let id = app
+            .add_person(&with(
+                &person_form("Zoë", "Ångström", "zoe@riverside.example", "ZA"),
+                "send_welcome_email",
+                "on",
+            ))
+            .await;
+        let email = last_email(&app, admin, id).await;
+        assert_eq!(email["what"], "Welcome email");
+        assert_eq!(email["state"], "Waiting");
+        assert!(undelivered(&app, admin).await.is_empty());
+
+        // The mail server is down.
+        let down = smtp_mailer(&app, smtp_url(free_port()));
+        let report = mail::deliver_due(&app.state.db, &down, app.state.now())
+            .await
+            .expect("pass");
+        assert_eq!((report.failed, report.given_up), (1, 0));
+        let retrying = last_email(&app, admin, id).await["state"]["Retrying"].clone();
+        assert_eq!(retrying["attempts"], 1);
+        // The organisation's administrator is told the server could not be
+        // reached, not the details of the operator's mail server...
+        assert_eq!(retrying["reason"], "The mail server could not be reached.");
+        // ...which the platform administrator sees, for every organisation.
+        let listed = undelivered(&app, admin).await;
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        assert_eq!(listed[0]["organisation"], "Riverside College");
+        assert!(
+            listed[0]["recipient"]
+                .as_str()
+                .expect("recipient")
+                .contains("zoe@riverside.example")
+        );
+        let reason = listed[0]["delivery"]["state"]["Retrying"]["reason"]
+            .as_str()
+            .expect("a reason");
+        assert!(reason.to_lowercase().contains("connection"), "{reason}");
+
+        // Three days on, still down: given up, and shown as failed.
+        app.clock.advance(mail::outbox::GIVE_UP_AFTER_SECONDS);
+        let report = mail::deliver_due(&app.state.db, &down, app.state.now())
+            .await
+            .expect("pass");
+        assert_eq!((report.failed, report.given_up), (1, 1));
+        let admin = &app.signed_in_browser("sian.obrien", PASSWORD).await;
+        let failed = last_email(&app, admin, id).await["state"]["Failed"].clone();
+        assert_eq!(failed["attempts"], 2);
+        assert_eq!(outbox_depth(&app.state.db).await.expect("depth"), 0);
+        assert!(undelivered(&app, admin).await[0]["delivery"]["state"]["Failed"].is_object());
+
+        // A new welcome email goes out: the page says it was sent.
+        let sent = app
+            .call_as(
+                admin,
+                "send_user_email",
+                &[("id", &id.to_string()), ("kind", "welcome")],
+            )
+            .await;
+        assert_eq!(sent.status(), StatusCode::OK);
+        app.deliver_mail().await;
+        let email = last_email(&app, admin, id).await;
+        assert!(email["state"]["Sent"]["at"].is_string(), "{email}");
     }
 );

@@ -16,6 +16,7 @@ mod guessing;
 mod limits;
 mod mail;
 mod matrix;
+mod metrics;
 mod oidc;
 mod onboarding;
 mod organisations;

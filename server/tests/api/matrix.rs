@@ -214,6 +214,7 @@ fn rows() -> Vec<Row> {
         ),
         // Platform administrators.
         row("organisations", Platform, |_| vec![], false),
+        row("undelivered_mail", Platform, |_| vec![], false),
         row(
             "add_organisation",
             Platform,

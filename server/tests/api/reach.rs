@@ -33,7 +33,7 @@ const ACTING_ON_AN_ACCOUNT: [&str; 9] = [
 /// Server functions that do not act on another existing account: public
 /// steps, one's own account, reads, new accounts (which hold nothing), the
 /// definitions of roles and profiles (tested below), organisations.
-const NOT_ACTING_ON_AN_ACCOUNT: [&str; 55] = [
+const NOT_ACTING_ON_AN_ACCOUNT: [&str; 56] = [
     "whoami",
     "sign_in",
     "sign_out",
@@ -58,6 +58,7 @@ const NOT_ACTING_ON_AN_ACCOUNT: [&str; 55] = [
     "my_two_factor",
     "change_two_factor",
     "organisations",
+    "undelivered_mail",
     "add_organisation",
     "enter_organisation",
     "organisation_settings",

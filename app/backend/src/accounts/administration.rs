@@ -330,6 +330,9 @@ pub async fn detail(
         welcome_expires_at: welcome.map(|(_, expires)| format_utc(expires)),
         welcome_expired: account.state == AccountState::Pending
             && welcome.is_some_and(|(_, expires)| expires <= now),
+        last_email: crate::mail::outbox::latest_about(&state.db, user_id)
+            .await?
+            .map(|delivery| delivery.shown(false)),
         audit: audit
             .into_iter()
             .map(|(at, action, by, detail, client_address)| AuditLine {

@@ -7,6 +7,7 @@ use crate::acting::Acting;
 use crate::audit::{ActedBy, Action, Subject};
 use crate::auth::sessions::{ClientInfo, SignedIn};
 use crate::auth::throttle::{self, Counter};
+use crate::metrics::Limit;
 use crate::state::AppState;
 use domain::AppError;
 
@@ -52,6 +53,7 @@ pub async fn confirm_password(
         )
     };
     if let Err(wait) = throttle::admit(&state.db, &counter, now).await? {
+        state.metrics.throttled(Limit::CurrentPassword).inc();
         record(Action::CurrentPasswordThrottled).await?;
         return Err(AppError::RateLimited {
             retry_after_minutes: wait.minutes(),

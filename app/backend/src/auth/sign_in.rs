@@ -16,6 +16,7 @@ use crate::auth::devices::{self, KnownDevice};
 use crate::auth::sessions::{self, ClientInfo, NewSession, SignedIn, Stage};
 use crate::auth::throttle::{self, Counter};
 use crate::auth::two_factor::{self, CodeCheck, CodeUse, Factor};
+use crate::metrics::{Limit, SignInOutcome, SignInStep};
 use crate::state::AppState;
 use domain::AppError;
 use domain::Login;
@@ -96,6 +97,10 @@ pub async fn sign_in(
     let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
     let counters = attempt_counters(&login_key, client, &ids, device.as_ref());
     if let Err(wait) = throttle::admit(&state.db, &counters, now).await? {
+        state
+            .metrics
+            .sign_in(SignInStep::Password, SignInOutcome::Throttled);
+        state.metrics.throttled(Limit::SignIn).inc();
         Acting::new(now, ActedBy::NOBODY, &client.address)
             .audit(
                 &state.db.pool,
@@ -127,6 +132,9 @@ pub async fn sign_in(
         .and_then(|index| usable.get(index).map(|(candidate, _)| *candidate));
 
     let Some(user) = signed_in else {
+        state
+            .metrics
+            .sign_in(SignInStep::Password, SignInOutcome::Failure);
         let target = candidates.first();
         Acting::new(now, ActedBy::NOBODY, &client.address)
             .audit(
@@ -147,6 +155,9 @@ pub async fn sign_in(
     let mut proved = attempt_counters(&login_key, client, &[user.id], device.as_ref());
     proved.push(Counter::sign_in_account(user.id));
     throttle::succeeded(&state.db, &proved).await?;
+    state
+        .metrics
+        .sign_in(SignInStep::Password, SignInOutcome::Success);
     let opened = open_session(state, user.id, client).await?;
     if opened.stage == Stage::CodeRequired {
         // Signed in only once the code is right (`sign_in_with_code`).
@@ -184,6 +195,9 @@ pub async fn sign_in_with_code(
         CodeCheck::Accepted(factor) => factor,
         CodeCheck::Refused(reason) => {
             write.rollback().await?;
+            state
+                .metrics
+                .sign_in(SignInStep::SecondFactor, SignInOutcome::Failure);
             return Err(two_factor::refused(
                 state,
                 waiting.user_id,
@@ -229,6 +243,9 @@ pub async fn sign_in_with_code(
             .await?;
     }
     write.commit().await?;
+    state
+        .metrics
+        .sign_in(SignInStep::SecondFactor, SignInOutcome::Success);
     two_factor::forget_wrong_codes(state, waiting.user_id).await?;
     Ok(token)
 }

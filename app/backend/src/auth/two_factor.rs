@@ -18,6 +18,7 @@ use crate::config::CheckedSettings;
 use crate::crypto::sealing::{Sealed, open, seal};
 use crate::crypto::tokens;
 use crate::db::internal;
+use crate::metrics::{Limit, SignInOutcome, SignInStep};
 use crate::state::AppState;
 use domain::AppError;
 use domain::wire::{AccountSecurity, Enrolment, RecoveryCodesToKeep, SessionLine, TwoFactorState};
@@ -285,6 +286,12 @@ pub async fn admit_code(
     let Err(wait) = throttle::admit(&state.db, &[Counter::two_factor(user_id)], now).await? else {
         return Ok(());
     };
+    state.metrics.throttled(Limit::SecondFactor).inc();
+    if during == CodeUse::SignIn {
+        state
+            .metrics
+            .sign_in(SignInStep::SecondFactor, SignInOutcome::Throttled);
+    }
     let (action, detail) = match during {
         CodeUse::SignIn => (Action::SignInThrottled, "factor=code".to_owned()),
         other => (

@@ -53,6 +53,9 @@ pub struct SendError {
     /// The server could not be reached or refused everything (connection,
     /// TLS, authentication, timeout): the rest of the batch would fail too.
     pub server_unavailable: bool,
+    /// Trying again cannot help: the server refused this message for good
+    /// (a 5xx reply about it), or it cannot be written at all.
+    pub permanent: bool,
 }
 
 impl std::fmt::Display for SendError {
@@ -62,10 +65,11 @@ impl std::fmt::Display for SendError {
 }
 
 impl SendError {
-    fn message(text: impl std::fmt::Display) -> Self {
+    fn message(text: impl std::fmt::Display, permanent: bool) -> Self {
         SendError {
             message: shorten(&text.to_string()),
             server_unavailable: false,
+            permanent,
         }
     }
 
@@ -73,6 +77,7 @@ impl SendError {
         SendError {
             message: shorten(&text.to_string()),
             server_unavailable: true,
+            permanent: false,
         }
     }
 
@@ -86,7 +91,7 @@ impl SendError {
         if session_reply || no_reply {
             SendError::unavailable(error)
         } else {
-            SendError::message(error)
+            SendError::message(error, error.is_permanent())
         }
     }
 }
@@ -178,7 +183,7 @@ impl Mailer {
         let to: Mailbox = queued
             .recipient
             .parse()
-            .map_err(|e| SendError::message(format!("recipient address refused: {e}")))?;
+            .map_err(|e| SendError::message(format!("recipient address refused: {e}"), true))?;
         let date = std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(now).unwrap_or(0));
         // The same id on every attempt, so a receiver can drop a duplicate
         // (a send that succeeded but could not be recorded is sent again).
@@ -198,7 +203,7 @@ impl Mailer {
                 queued.body_text.clone(),
                 queued.body_html.clone(),
             ))
-            .map_err(SendError::message)
+            .map_err(|e| SendError::message(e, true))
     }
 }
 
@@ -373,6 +378,7 @@ mod tests {
             .build(&queued("not an address"), 0)
             .expect_err("refused");
         assert!(!error.server_unavailable);
+        assert!(error.permanent, "retrying cannot mend an address");
         assert!(error.message.starts_with("recipient address refused"));
     }
 

@@ -1,11 +1,14 @@
 //! The delivery worker: every few seconds it claims the messages that are due,
 //! sends them, and records each outcome. A failed message waits longer after
-//! each failure (30 s doubling to 1 hour) and is never dropped.
+//! each failure (30 s doubling to 1 hour); it is given up on, and shown as
+//! failed, when the server refuses it for good or after 72 hours
+//! ([`outbox::GIVE_UP_AFTER_SECONDS`]), and it is never deleted unseen.
 
 use crate::clock::{Clock, Stopwatch, UnixTime};
 use crate::db::Db;
-use crate::mail::outbox::{self, QueuedEmail};
+use crate::mail::outbox::{self, Failure, QueuedEmail};
 use crate::mail::transport::{Mailer, SendError};
+use crate::metrics::{Metrics, Outbox};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,8 +25,10 @@ const LOUD_AFTER_ATTEMPTS: i64 = 8;
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct DeliveryReport {
     pub sent: usize,
-    /// Attempts that failed (each message is retried later).
+    /// Attempts that failed (each message is retried later unless given up).
     pub failed: usize,
+    /// Of those, messages given up on.
+    pub given_up: usize,
     /// Claimed but given back untried (the pass ran out of time).
     pub released: usize,
 }
@@ -57,8 +62,16 @@ pub async fn deliver_due(
                 report.sent += 1;
             }
             Err(error) => {
-                let retry_at = outbox::mark_failed(db, message, now, &error.message).await?;
+                let failure = if error.server_unavailable {
+                    Failure::Unavailable
+                } else {
+                    Failure::Rejected
+                };
+                let retry_at =
+                    outbox::mark_failed(db, message, now, &error.message, failure, error.permanent)
+                        .await?;
                 report.failed += 1;
+                report.given_up += usize::from(retry_at.is_none());
                 if outage.is_none() {
                     log_failure(message, &error, now, retry_at);
                 }
@@ -88,8 +101,22 @@ pub async fn deliver_due(
     Ok(report)
 }
 
-fn log_failure(message: &QueuedEmail, error: &SendError, now: UnixTime, retry_at: UnixTime) {
+fn log_failure(
+    message: &QueuedEmail,
+    error: &SendError,
+    now: UnixTime,
+    retry_at: Option<UnixTime>,
+) {
     let attempts = message.attempts + 1;
+    let Some(retry_at) = retry_at else {
+        tracing::error!(
+            outbox_id = message.id,
+            attempts,
+            %error,
+            "mail not delivered and given up on"
+        );
+        return;
+    };
     let retry_in_seconds = retry_at - now;
     if attempts >= LOUD_AFTER_ATTEMPTS {
         tracing::error!(
@@ -116,15 +143,18 @@ pub async fn run(
     db: Db,
     mailer: Mailer,
     clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()> + Send,
 ) {
     tracing::info!("mail delivery: {}", mailer.describe());
     crate::background::repeat("mail delivery", shutdown, move || {
         let (db, mailer, now) = (db.clone(), mailer.clone(), clock.now());
+        let metrics = metrics.clone();
         async move {
             let report = deliver_due(&db, &mailer, now)
                 .await
                 .map_err(|e| format!("database: {e}"))?;
+            metrics.delivered(Outbox::Mail, report.sent, report.failed);
             if report != DeliveryReport::default() {
                 tracing::debug!(?report, "mail delivery pass");
             }

@@ -184,7 +184,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
     let decoded = value
         .to_str()
         .ok()
-        .and_then(|v| scheme_value(v, "Basic"))
+        .and_then(|v| crate::web::credentials(v, "Basic"))
         .and_then(|v| STANDARD.decode(v.trim()).ok())
         .and_then(|bytes| String::from_utf8(bytes).ok());
     let pair = decoded.as_deref().and_then(|text| text.split_once(':'));
@@ -247,13 +247,6 @@ fn token_form(
         token: field("token"),
     };
     Ok((ClientCredentials { basic }, request))
-}
-
-/// The credentials of an `Authorization` header of `scheme`, whose name is
-/// case-insensitive (RFC 9110 11.1).
-fn scheme_value<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
-    let (name, value) = header.split_once(' ')?;
-    name.eq_ignore_ascii_case(scheme).then(|| value.trim())
 }
 
 async fn token(
@@ -323,7 +316,7 @@ async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| scheme_value(v, "Bearer"));
+        .and_then(|v| crate::web::credentials(v, "Bearer"));
     // Without credentials the challenge names no error (RFC 6750 3.1).
     let challenge = |error: &str| {
         let value = if error.is_empty() {

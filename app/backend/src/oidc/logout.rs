@@ -19,6 +19,7 @@ use crate::clock::{Clock, UnixTime};
 use crate::config::CheckedSettings;
 use crate::db::{Backend, Db, internal};
 use crate::mail::outbox::backoff_seconds;
+use crate::metrics::{Metrics, Outbox};
 use domain::AppError;
 use serde_json::json;
 use std::sync::Arc;
@@ -353,14 +354,17 @@ pub async fn run(
     db: Db,
     settings: Arc<CheckedSettings>,
     clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) {
     crate::background::repeat("back-channel logout", shutdown, move || {
         let (db, settings, now) = (db.clone(), settings.clone(), clock.now());
+        let metrics = metrics.clone();
         async move {
             let report = deliver_due(&db, &settings, now)
                 .await
                 .map_err(|e| e.to_string())?;
+            metrics.delivered(Outbox::Logout, report.sent, report.failed + report.given_up);
             let handled = report.sent + report.failed + report.given_up;
             Ok(i64::try_from(handled).unwrap_or(0) >= BATCH_SIZE)
         }

@@ -145,7 +145,8 @@ async fn send_link_to(
             to,
             person_name.clone(),
             content,
-        ),
+        )
+        .about(account.id, purpose.as_str()),
     )
     .await?;
     write

@@ -5,6 +5,7 @@
 use crate::access::actor::{Actor, TokenUse};
 use crate::api_tokens;
 use crate::auth::sessions::ClientInfo;
+use crate::metrics::Limit;
 use crate::rest::problem::Problem;
 use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -32,11 +33,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.split_once(' ')
-                    .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            })
-            .map(|(_, token)| token.trim());
+            .and_then(|v| crate::web::credentials(v, "Bearer"));
         let Some(token) = bearer.filter(|t| !t.is_empty()) else {
             return Err(Problem::unauthorized(
                 api_tokens::Refusal::Missing.message(),
@@ -63,6 +60,7 @@ impl FromRequestParts<AppState> for ApiCaller {
         )
         .await?
         {
+            state.metrics.throttled(Limit::ApiToken).inc();
             return Err(Problem::rate_limited(retry_after));
         }
         let client_address = parts

@@ -102,6 +102,8 @@ pub struct UserDetail {
     pub welcome_sent_at: Option<String>,
     pub welcome_expires_at: Option<String>,
     pub welcome_expired: bool,
+    /// Where the newest email about the account stands.
+    pub last_email: Option<EmailDelivery>,
     /// Details can be edited by administrators only while pending.
     pub details_editable: bool,
     /// The viewer may change this account: they hold `users.manage` and the
@@ -110,6 +112,45 @@ pub struct UserDetail {
     /// Why a viewer holding `users.manage` may not change this account.
     pub refusal: Option<String>,
     pub audit: Vec<AuditLine>,
+}
+
+/// Where one email stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailDelivery {
+    /// What it is: "Welcome email", "Set-password email", …
+    pub what: String,
+    pub queued_at: String,
+    pub state: DeliveryState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeliveryState {
+    /// Not tried yet.
+    Waiting,
+    Sent {
+        at: String,
+    },
+    /// Failed; it is tried again at `next_attempt_at`.
+    Retrying {
+        attempts: i64,
+        reason: String,
+        next_attempt_at: String,
+    },
+    /// Given up on at `at`: a new email has to be sent.
+    Failed {
+        attempts: i64,
+        reason: String,
+        at: String,
+    },
+}
+
+/// An email that is failing or failed, for platform administrators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndeliveredEmail {
+    pub organisation: Option<String>,
+    pub recipient: String,
+    pub subject: String,
+    pub delivery: EmailDelivery,
 }
 
 /// One line of an account's history.

@@ -1,4 +1,5 @@
 pub mod card;
+pub mod delivery;
 pub mod form;
 pub mod once;
 pub mod person;

@@ -4,12 +4,13 @@
 
 use crate::api::organisations::{
     AddOrganisation, EnterOrganisation, SaveOrganisationSettings, list_organisations,
-    load_organisation_settings,
+    load_organisation_settings, undelivered_mail,
 };
+use crate::ui::components::delivery::delivery_text;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
 use crate::ui::layout::ErrorPanel;
 use domain::LinkLifetimes;
-use domain::wire::{CurrentUser, OrganisationSummary};
+use domain::wire::{CurrentUser, OrganisationSummary, UndeliveredEmail};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -30,7 +31,65 @@ pub fn OrganisationsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <UndeliveredMailSection/>
         <AddOrganisationForm/>
+    }
+}
+
+/// Mail the worker could not deliver, in every organisation, so that
+/// someone acts on it: the mail server's settings, or a wrong address.
+#[component]
+fn UndeliveredMailSection() -> impl IntoView {
+    let mail = Resource::new(|| (), |_| undelivered_mail());
+    view! {
+        <section class="panel" aria-labelledby="undelivered-heading">
+            <h2 id="undelivered-heading">"Mail not delivered"</h2>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match mail.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="hint">"Every email has been sent or is waiting for its first attempt."</p>
+                        }
+                        .into_any(),
+                        Ok(list) => view! { <UndeliveredTable list/> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn UndeliveredTable(list: Vec<UndeliveredEmail>) -> impl IntoView {
+    let rows = list
+        .into_iter()
+        .map(|email| {
+            view! {
+                <tr>
+                    <td>{email.organisation.unwrap_or_else(|| "None".to_owned())}</td>
+                    <td>{email.recipient}</td>
+                    <td>{email.subject}</td>
+                    <td>{delivery_text(&email.delivery)}</td>
+                </tr>
+            }
+        })
+        .collect::<Vec<_>>();
+    view! {
+        <div class="table-wrap">
+            <table>
+                <caption class="visually-hidden">"Emails not delivered, newest first"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Organisation"</th>
+                        <th scope="col">"To"</th>
+                        <th scope="col">"Subject"</th>
+                        <th scope="col">"Where it stands"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
     }
 }
 

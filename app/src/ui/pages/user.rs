@@ -4,6 +4,7 @@
 
 use crate::api::api_tokens::{CreateApiToken, RevokeApiToken, load_api_tokens};
 use crate::api::users::{SendUserEmail, SetUserActive, UpdateUser, user};
+use crate::ui::components::delivery::delivery_text;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
 use crate::ui::components::once::once_per_request;
 use crate::ui::layout::ErrorPanel;
@@ -94,6 +95,7 @@ fn UserView(detail: UserDetail) -> impl IntoView {
         ),
         ("Welcome email sent", detail.welcome_sent_at.clone()),
         ("Welcome link expires", detail.welcome_expires_at.clone()),
+        ("Last email", detail.last_email.as_ref().map(delivery_text)),
         ("Activated", detail.activated_at.clone()),
         ("Deactivated", detail.deactivated_at.clone()),
     ];

@@ -9,7 +9,7 @@ step "Installing missing build tools"
 scripts/install-tools.sh
 
 step "Building the release (browser bundle and server)"
-cargo leptos build --release
+scripts/build.sh
 
 step "Starting Gatehouse at ${GATEHOUSE_PUBLIC_URL:-http://127.0.0.1:3000}"
 export GATEHOUSE_DATA_DIR="${GATEHOUSE_DATA_DIR:-$REPO_ROOT/data}"

@@ -56,7 +56,7 @@ cargo test -p server --lib --bins --tests
 scripts/postgres.sh --drop-test-databases
 
 step "Release build"
-cargo leptos build --release
+scripts/build.sh
 scripts/bundle-size.sh
 
 step "Browser tests (Chromium)"

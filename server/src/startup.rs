@@ -7,22 +7,27 @@ use axum::body::Body;
 use axum::extract::FromRef;
 use axum::extract::Request;
 use axum::middleware::from_fn_with_state;
+use axum::middleware::map_response;
+use axum::response::Response;
 use axum::routing::get;
 use backend::auth::passwords::PasswordHasher;
 use backend::config::CheckedSettings;
 use backend::db::Db;
 use backend::metrics::{Limit, Metrics};
 use backend::{AppState, Clock, web};
-use http::HeaderName;
+use http::{HeaderName, HeaderValue, header};
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::LatencyUnit;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 /// The output name cargo-leptos gives the browser files (`[[workspace.metadata.leptos]] name`).
@@ -67,13 +72,72 @@ fn leptos_options(settings: &CheckedSettings) -> LeptosOptions {
         Ok("DEV") | Ok("dev") => Env::DEV,
         _ => Env::PROD,
     };
+    let hash_file = hash_file(settings);
     LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
         .site_root(settings.site_root.display().to_string())
         .site_pkg_dir("pkg")
         .site_addr(settings.bind_address)
         .env(env)
+        .hash_files(hash_file.is_some())
+        .hash_file(hash_file.map_or_else(
+            || "hash.txt".into(),
+            |path| path.display().to_string().into(),
+        ))
         .build()
+}
+
+/// `hash.txt`, which names the content-hashed browser files of a build: in
+/// the site root (the build scripts put it there, so the site travels with
+/// it), else beside the binary (where cargo-leptos writes it). Without it
+/// the files have their plain names.
+fn hash_file(settings: &CheckedSettings) -> Option<PathBuf> {
+    let beside_binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")));
+    std::iter::once(settings.site_root.join("hash.txt"))
+        .chain(beside_binary)
+        .find(|path| path.is_file())
+        .and_then(|path| std::path::absolute(path).ok())
+}
+
+/// The built browser files. With hashed names (a build's `hash.txt`) a
+/// browser keeps them a year and never asks again, since a new build has
+/// new names; brotli and gzip copies made by the build go to browsers that
+/// take them. The icon keeps its name, so it is kept a day.
+fn assets(settings: &CheckedSettings, hashed: bool) -> Router<AppState> {
+    let pkg = ServeDir::new(settings.site_root.join("pkg"))
+        .precompressed_br()
+        .precompressed_gzip();
+    let icon = ServeFile::new(settings.site_root.join("favicon.svg"))
+        .precompressed_br()
+        .precompressed_gzip();
+    let pkg_cache = if hashed {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    Router::new()
+        .nest_service("/pkg", pkg)
+        .layer(map_response(move |response| cached(response, pkg_cache)))
+        .merge(
+            Router::new()
+                .route_service("/favicon.svg", icon)
+                .layer(map_response(|response| {
+                    cached(response, "public, max-age=86400")
+                })),
+        )
+}
+
+/// Lets browsers keep a file found, never an error. Which copy was sent
+/// depends on `Accept-Encoding`, which shared caches must know.
+async fn cached(mut response: Response, policy: &'static str) -> Response {
+    if response.status().is_success() {
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    response
 }
 
 pub fn router(state: AppState) -> Router {
@@ -89,6 +153,7 @@ pub fn router(state: AppState) -> Router {
         let options = site.leptos_options.clone();
         move || shell(options.clone())
     };
+    let assets = assets(&state.settings, site.leptos_options.hash_files);
     let pages: Router<AppState> = Router::new()
         .leptos_routes_with_context(&site, generate_route_list(App), context.clone(), app_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<Site, _>(
@@ -102,6 +167,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(web::metrics))
         .merge(backend::rest::router())
         .merge(backend::oidc::endpoints::router())
+        .merge(assets)
         .merge(pages)
         .route_layer(axum::middleware::from_fn(web::record_route))
         .layer(axum::middleware::from_fn(web::server_function_status))
@@ -110,6 +176,9 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), web::refuse_cross_site))
         .layer(from_fn_with_state(state.clone(), web::security_headers))
         .layer(from_fn_with_state(state.clone(), web::measure))
+        // Pages and answers on the fly (the built files come compressed):
+        // brotli or gzip, as the client accepts.
+        .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<Body>| {

@@ -6,7 +6,7 @@ pub mod pages;
 
 use layout::SignedInLayout;
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::add_user::AddUserPage;
@@ -42,6 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link id="leptos" rel="stylesheet" href=stylesheet_href(&options)/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options islands=true/>
                 <MetaTags/>
@@ -53,6 +54,30 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The stylesheet's address: with the content hash that the build put in
+/// `hash.txt` (`css: <hash>`), when the server found one (see the server's
+/// `startup::hash_file`). Read once: a build's files do not change under a
+/// running server.
+fn stylesheet_href(options: &LeptosOptions) -> String {
+    let name = &options.output_name;
+    let pkg = &options.site_pkg_dir;
+    #[cfg(feature = "ssr")]
+    if options.hash_files {
+        static CSS_HASH: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        let hash = CSS_HASH.get_or_init(|| {
+            let hashes = std::fs::read_to_string(options.hash_file.as_ref()).ok()?;
+            hashes.lines().find_map(|line| {
+                let (file, hash) = line.split_once(':')?;
+                (file.trim() == "css").then(|| hash.trim().to_owned())
+            })
+        });
+        if let Some(hash) = hash {
+            return format!("/{pkg}/{name}.{hash}.css");
+        }
+    }
+    format!("/{pkg}/{name}.css")
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -62,7 +87,6 @@ pub fn App() -> impl IntoView {
     // Pages render completely on the server before they are sent (Async), so
     // redirects and status codes work, also without JavaScript.
     view! {
-        <Stylesheet id="leptos" href="/pkg/gatehouse.css"/>
         <Title formatter=|text: String| format!("{text} · Gatehouse")/>
         <Router>
             <Routes fallback=NotFoundPage>

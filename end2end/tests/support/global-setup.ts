@@ -48,7 +48,7 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
   const siteRoot = process.env.GATEHOUSE_SITE_ROOT || path.join(repoDir, 'target', 'site');
 
   const buildHint =
-    'Build it first: `cargo leptos build --release` in the repository (see shared/TOOLCHAIN.md), ' +
+    'Build it first: `scripts/build.sh` in the repository, ' +
     'or point GATEHOUSE_BIN / GATEHOUSE_SITE_ROOT at a build.';
   if (!isExecutable(bin)) throw new Error(`No Gatehouse server binary at ${bin}. ${buildHint}`);
   if (!fs.existsSync(path.join(siteRoot, 'pkg'))) {

@@ -34,3 +34,4 @@ mod sessions;
 mod setup;
 mod sign_in;
 mod two_factor;
+mod wire;

@@ -1,6 +1,7 @@
 //! Builds the application (state, router) and serves it. Tests call the same
 //! functions with their own settings, clock and listener.
 
+use any_spawner::{CustomExecutor, Executor, PinnedFuture, PinnedLocalFuture};
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
@@ -29,6 +30,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Instrument;
 
 /// The output name cargo-leptos gives the browser files (`[[workspace.metadata.leptos]] name`).
 const OUTPUT_NAME: &str = "gatehouse";
@@ -140,7 +142,27 @@ async fn cached(mut response: Response, policy: &'static str) -> Response {
     response
 }
 
+/// Spawns Leptos' tasks (a page's resources and server functions) on tokio
+/// inside the span of the request that spawned them, so their log lines
+/// and statements belong to that request.
+struct SpanKeepingExecutor;
+
+impl CustomExecutor for SpanKeepingExecutor {
+    fn spawn(&self, task: PinnedFuture<()>) {
+        tokio::spawn(task.in_current_span());
+    }
+
+    fn spawn_local(&self, task: PinnedLocalFuture<()>) {
+        tokio::task::spawn_local(task.in_current_span());
+    }
+
+    fn poll_local(&self) {}
+}
+
 pub fn router(state: AppState) -> Router {
+    // Before Leptos sets its own; once per process, so a second router
+    // (tests) finds it set.
+    let _ = Executor::init_custom_executor(SpanKeepingExecutor);
     let site = Site {
         app: state.clone(),
         leptos_options: leptos_options(&state.settings),

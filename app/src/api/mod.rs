@@ -36,8 +36,7 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
         // Someone who must enrol first is told so (the shell takes them there).
         Err(other) => return Err(other),
     };
-    let permissions =
-        backend::access::permissions_of(&context::state()?.db.pool, s.user_id).await?;
+    let permissions = backend::access::held(&context::state()?.db.pool, &s).await?;
     let is_platform_admin = s.is_platform_admin();
     let s = s.actor;
     Ok(Some(CurrentUser {

@@ -22,6 +22,7 @@ mod onboarding;
 mod organisations;
 mod owners;
 mod profile;
+mod queries;
 mod reach;
 mod rest;
 mod roles;

@@ -3,7 +3,6 @@
 //! copies to browsers that take them; pages compressed on the fly.
 
 use crate::both_backends;
-use crate::helpers::*;
 use reqwest::StatusCode;
 use std::path::PathBuf;
 

@@ -4,6 +4,9 @@
 //! rules; the session-only parts (its id, its stage) live in
 //! `sessions::SignedIn`, which dereferences to its actor.
 
+use domain::Permission;
+use std::sync::Arc;
+
 /// The account behind a request and where it administers.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Actor {
@@ -23,6 +26,10 @@ pub struct Actor {
     /// The API token this request came with (API users only).
     #[sqlx(skip)]
     pub token: Option<TokenUse>,
+    /// What the account held when the request began, when that was read
+    /// with the session (`sessions::resolve`); `None`: read it when needed.
+    #[sqlx(skip)]
+    pub held: Option<Arc<[Permission]>>,
 }
 
 /// The token an API request authenticated with, for the audit log.

@@ -318,16 +318,22 @@ pub async fn keep_a_role_manager(
     Ok(())
 }
 
-/// Refuses unless `user` holds `permission` now.
+/// What `actor` holds now: as read with this request's session, or from
+/// the database.
+pub async fn held(pool: &sqlx::AnyPool, actor: &Actor) -> Result<Vec<Permission>, sqlx::Error> {
+    match &actor.held {
+        Some(held) => Ok(held.to_vec()),
+        None => permissions_of(pool, actor.user_id).await,
+    }
+}
+
+/// Refuses unless `user` holds `permission` now (as this request began).
 pub async fn require(
     pool: &sqlx::AnyPool,
     user: &Actor,
     permission: Permission,
 ) -> Result<(), AppError> {
-    if permissions_of(pool, user.user_id)
-        .await?
-        .contains(&permission)
-    {
+    if held(pool, user).await?.contains(&permission) {
         Ok(())
     } else {
         Err(AppError::Forbidden)

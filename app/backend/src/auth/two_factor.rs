@@ -169,10 +169,15 @@ pub async fn required_for(pool: &sqlx::AnyPool, user_id: i64) -> Result<bool, sq
     if platform.is_some_and(|(flag,)| flag == 1) {
         return Ok(true);
     }
-    Ok(crate::access::permissions_of(pool, user_id)
-        .await?
-        .iter()
-        .any(|p| p.requires_2fa()))
+    Ok(requires_2fa(
+        false,
+        &crate::access::permissions_of(pool, user_id).await?,
+    ))
+}
+
+/// Whether an account holding `permissions` must use a second factor.
+pub fn requires_2fa(is_platform_admin: bool, permissions: &[domain::Permission]) -> bool {
+    is_platform_admin || permissions.iter().any(|p| p.requires_2fa())
 }
 
 pub async fn is_enrolled(pool: &sqlx::AnyPool, user_id: i64) -> Result<bool, sqlx::Error> {

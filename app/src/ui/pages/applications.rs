@@ -481,7 +481,14 @@ fn sign_out_label(sign_in: Option<i64>) -> &'static str {
 /// The *Applications* section of a user page.
 #[component]
 pub fn UserApplicationsSection(user_id: i64, can_manage: bool) -> impl IntoView {
-    let sign_ins = Resource::new(move || user_id, load_application_sign_ins);
+    let sign_ins = Resource::new(
+        move || user_id,
+        |id| {
+            once_per_request("application_sign_ins", id, move || {
+                load_application_sign_ins(id)
+            })
+        },
+    );
     let error = posted_error::<SignOutOfApplications>();
     let sign_out: Option<fn(Option<i64>) -> AnyView> =
         can_manage.then_some(user_sign_out as fn(Option<i64>) -> AnyView);
@@ -526,7 +533,10 @@ fn my_sign_out(sign_in: Option<i64>) -> AnyView {
 /// The *My applications* section of My profile.
 #[component]
 pub fn MyApplicationsSection() -> impl IntoView {
-    let sign_ins = Resource::new(|| (), |_| load_my_application_sign_ins());
+    let sign_ins = Resource::new(
+        || (),
+        |_| once_per_request("my_application_sign_ins", 0, load_my_application_sign_ins),
+    );
     let error = posted_error::<SignOutOfMyApplications>();
     let sign_out: Option<fn(Option<i64>) -> AnyView> = Some(my_sign_out);
     view! {

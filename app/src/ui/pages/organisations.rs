@@ -8,6 +8,7 @@ use crate::api::organisations::{
 };
 use crate::ui::components::delivery::delivery_text;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
+use crate::ui::components::once::once_per_request;
 use crate::ui::layout::ErrorPanel;
 use domain::LinkLifetimes;
 use domain::wire::{CurrentUser, OrganisationSummary, UndeliveredEmail};
@@ -18,7 +19,10 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn OrganisationsPage() -> impl IntoView {
-    let organisations = Resource::new(|| (), |_| list_organisations());
+    let organisations = Resource::new(
+        || (),
+        |_| once_per_request("organisations", 0, list_organisations),
+    );
     view! {
         <Title text="Organisations"/>
         <h1>"Organisations"</h1>
@@ -182,7 +186,10 @@ fn AddOrganisationForm() -> impl IntoView {
 pub fn OrganisationPicker(next: &'static str) -> impl IntoView {
     let is_platform_admin = use_context::<CurrentUser>().is_some_and(|u| u.is_platform_admin);
     is_platform_admin.then(|| {
-        let organisations = Resource::new(|| (), |_| list_organisations());
+        let organisations = Resource::new(
+            || (),
+            |_| once_per_request("organisations", 0, list_organisations),
+        );
         let enter = ServerAction::<EnterOrganisation>::new();
         view! {
             <Suspense fallback=|| ()>

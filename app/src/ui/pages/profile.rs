@@ -9,6 +9,7 @@ use crate::api::profile::{
 use crate::api::two_factor::{ChangeTwoFactor, my_two_factor};
 use crate::ui::components::card::LinkPage;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
+use crate::ui::components::once::once_per_request;
 use crate::ui::layout::ErrorPanel;
 use crate::ui::pages::applications::MyApplicationsSection;
 use domain::AppError;
@@ -23,7 +24,7 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| profile());
+    let data = Resource::new(|| (), |_| once_per_request("profile", 0, profile));
     view! {
         <Title text="My profile"/>
         <h1>"My profile"</h1>
@@ -153,7 +154,10 @@ fn MyPassword() -> impl IntoView {
 
 #[component]
 fn TwoFactorPanel() -> impl IntoView {
-    let state = Resource::new(|| (), |_| my_two_factor());
+    let state = Resource::new(
+        || (),
+        |_| once_per_request("my_two_factor", 0, my_two_factor),
+    );
     view! {
         <section class="panel" aria-labelledby="two-factor-heading">
             <h2 id="two-factor-heading">"Two-factor authentication"</h2>

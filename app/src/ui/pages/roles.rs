@@ -7,6 +7,7 @@ use crate::api::roles::{
     load_role, load_roles, load_user_access,
 };
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
+use crate::ui::components::once::once_per_request;
 use crate::ui::layout::ErrorPanel;
 use domain::AppError;
 use domain::Permission;
@@ -516,7 +517,10 @@ fn Members(
 /// each with where it comes from.
 #[component]
 pub fn UserAccessSection(user_id: i64, person_name: String) -> impl IntoView {
-    let access = Resource::new(move || user_id, load_user_access);
+    let access = Resource::new(
+        move || user_id,
+        |id| once_per_request("user_access", id, move || load_user_access(id)),
+    );
     view! {
         <section class="panel" aria-labelledby="access-heading">
             <h2 id="access-heading">"Roles and profiles"</h2>

@@ -11,6 +11,7 @@ use crate::api::two_factor::{
 };
 use crate::ui::components::card::CardPage;
 use crate::ui::components::form::{ErrorSummary, PlainField, posted_error};
+use crate::ui::components::once::once_per_request;
 use domain::AppError;
 use domain::wire::{AccountSecurity, Enrolment, RecoveryCodesToKeep};
 use leptos::form::ActionForm;
@@ -167,7 +168,10 @@ fn RecoveryCodes(codes: RecoveryCodesToKeep, next: &'static str) -> impl IntoVie
 /// authentication (with *Reset*) and open sessions (with *End all sessions*).
 #[component]
 pub fn UserSecuritySection(user_id: i64) -> impl IntoView {
-    let security = Resource::new(move || user_id, user_security);
+    let security = Resource::new(
+        move || user_id,
+        |id| once_per_request("user_security", id, move || user_security(id)),
+    );
     view! {
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {

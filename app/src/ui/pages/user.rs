@@ -27,7 +27,10 @@ fn user_id() -> i64 {
 #[component]
 pub fn UserPage() -> impl IntoView {
     let id = user_id();
-    let detail = Resource::new(move || id, user);
+    let detail = Resource::new(
+        move || id,
+        |id| once_per_request("user", id, move || user(id)),
+    );
     view! {
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -402,7 +405,10 @@ fn ApiTokensView(user_id: i64, deactivated: bool, tokens: ApiTokens) -> impl Int
 #[component]
 pub fn DeactivateUserPage() -> impl IntoView {
     let id = user_id();
-    let detail = Resource::new(move || id, user);
+    let detail = Resource::new(
+        move || id,
+        |id| once_per_request("user", id, move || user(id)),
+    );
     let deactivate = ServerAction::<SetUserActive>::new();
     view! {
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>

@@ -5,6 +5,7 @@
 use crate::api::users::list_users;
 use crate::ui::components::form::mark_hydrated;
 use crate::ui::components::href_with_query;
+use crate::ui::components::once::{key, once_per_request};
 use crate::ui::layout::ErrorPanel;
 use crate::ui::pages::organisations::OrganisationPicker;
 use domain::wire::UserListPage;
@@ -13,7 +14,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// The page's address parameters.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Hash)]
 struct ListParams {
     q: String,
     state: String,
@@ -50,7 +51,11 @@ pub fn UsersPage() -> impl IntoView {
     let request = params.clone();
     let page = Resource::new(
         move || request.clone(),
-        |p| list_users(p.q, p.state, p.kind, p.sort, p.dir, p.after),
+        |p| {
+            once_per_request("list_users", key(&p), move || {
+                list_users(p.q, p.state, p.kind, p.sort, p.dir, p.after)
+            })
+        },
     );
     view! {
         <Title text="Users"/>

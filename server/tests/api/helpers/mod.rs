@@ -6,9 +6,11 @@
 mod accounts;
 mod app;
 mod rest;
+mod statements;
 mod two_factor;
 
 pub use accounts::*;
 pub use app::*;
 pub use rest::*;
+pub use statements::*;
 pub use two_factor::*;

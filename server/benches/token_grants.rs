@@ -43,33 +43,14 @@ struct Options {
 }
 
 fn options() -> Result<Options, Error> {
-    let mut options = Options {
-        backends: vec![Backend::Sqlite, Backend::Postgres],
-        clients: 32,
-        codes: 2000,
-        seconds: 20,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--backend" => {
-                options.backends = match value()?.as_str() {
-                    "sqlite" => vec![Backend::Sqlite],
-                    "postgres" => vec![Backend::Postgres],
-                    "both" => vec![Backend::Sqlite, Backend::Postgres],
-                    other => return Err(format!("unknown backend {other}").into()),
-                }
-            }
-            "--clients" => options.clients = value()?.parse()?,
-            "--codes" => options.codes = value()?.parse()?,
-            "--seconds" => options.seconds = value()?.parse()?,
-            // cargo bench passes --bench to every bench target.
-            "--bench" => {}
-            other => return Err(format!("unknown argument {other}").into()),
-        }
-    }
-    Ok(options)
+    let (backends, [clients, codes, seconds]) =
+        support::arguments([("--clients", 32), ("--codes", 2000), ("--seconds", 20)])?;
+    Ok(Options {
+        backends,
+        clients: clients as usize,
+        codes: codes as usize,
+        seconds,
+    })
 }
 
 #[tokio::main]

@@ -61,14 +61,7 @@ fn options() -> Result<Options, Error> {
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
-            "--backend" => {
-                options.backends = match value()?.as_str() {
-                    "sqlite" => vec![Backend::Sqlite],
-                    "postgres" => vec![Backend::Postgres],
-                    "both" => vec![Backend::Sqlite, Backend::Postgres],
-                    other => return Err(format!("unknown backend {other}").into()),
-                }
-            }
+            "--backend" => options.backends = support::backends(&value()?)?,
             "--users" => options.users = value()?.parse()?,
             "--organisations" => options.organisations = value()?.parse()?,
             "--queries" => options.queries = value()?.parse()?,

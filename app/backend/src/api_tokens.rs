@@ -386,6 +386,8 @@ struct BearerRow {
     state: AccountState,
     #[sqlx(try_from = "String")]
     kind: AccountKind,
+    role_permissions: Option<String>,
+    profile_permissions: Option<String>,
 }
 
 /// The API user a bearer token stands for, read from the database now.
@@ -397,17 +399,19 @@ pub async fn authenticate(
     if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
         return Ok(Err(Refusal::Unknown));
     }
-    let row: Option<BearerRow> = sqlx::query_as(
+    // The token, its API user and what they hold, in one statement.
+    let row: Option<BearerRow> = sqlx::query_as(&format!(
         "SELECT u.id AS user_id, u.organisation_id, o.name AS organisation_name, u.username,
                 u.first_name, u.last_name, u.email, u.initials, u.is_platform_admin,
                 u.organisation_id AS working_organisation_id, o.name AS working_organisation_name,
                 t.id AS token_id, t.name AS token_name, t.prefix AS token_prefix, t.expires_at,
-                t.revoked_at, u.state, u.kind
+                t.revoked_at, u.state, u.kind, {}
          FROM api_tokens t
          JOIN users u ON u.id = t.user_id
          JOIN organisations o ON o.id = u.organisation_id
          WHERE t.token_hash = $1",
-    )
+        crate::access::held_columns(db.backend)
+    ))
     .bind(tokens::hash(token))
     .fetch_optional(&db.pool)
     .await?;
@@ -424,6 +428,10 @@ pub async fn authenticate(
         return Ok(Err(Refusal::Expired));
     }
     let mut actor = row.actor;
+    actor.held = Some(crate::access::held_from(
+        row.role_permissions.as_deref(),
+        row.profile_permissions.as_deref(),
+    ));
     actor.token = Some(TokenUse {
         id: row.token_id,
         name: row.token_name,

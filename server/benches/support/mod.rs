@@ -74,6 +74,44 @@ impl BenchDatabase {
     }
 }
 
+/// `--backend`'s value: `sqlite`, `postgres` or `both`.
+pub fn backends(value: &str) -> Result<Vec<Backend>, Error> {
+    match value {
+        "sqlite" => Ok(vec![Backend::Sqlite]),
+        "postgres" => Ok(vec![Backend::Postgres]),
+        "both" => Ok(vec![Backend::Sqlite, Backend::Postgres]),
+        other => Err(format!("unknown backend {other}").into()),
+    }
+}
+
+/// The command line of a benchmark that takes `--backend` (default both)
+/// and numbers: `numbers` names each (`--clients`) with its default. Returns
+/// the backends and the numbers, in the order given.
+// `user_search` takes flags and paths besides, and parses its own.
+#[allow(dead_code)]
+pub fn arguments<const N: usize>(
+    numbers: [(&str, u64); N],
+) -> Result<(Vec<Backend>, [u64; N]), Error> {
+    let mut backends_chosen = vec![Backend::Sqlite, Backend::Postgres];
+    let mut values = numbers.map(|(_, default)| default);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        // cargo bench passes --bench to every bench target.
+        if arg == "--bench" {
+            continue;
+        }
+        let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
+        if arg == "--backend" {
+            backends_chosen = backends(&value)?;
+        } else if let Some(index) = numbers.iter().position(|(name, _)| *name == arg) {
+            values[index] = value.parse()?;
+        } else {
+            return Err(format!("unknown argument {arg}").into());
+        }
+    }
+    Ok((backends_chosen, values))
+}
+
 pub fn label(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "SQLite",

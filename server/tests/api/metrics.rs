@@ -14,14 +14,15 @@ const TOKEN: &str = "scraper-0123456789abcdef0123456789abcdef";
 
 type Exposition = MetricsExposition<OpenMetricsType, OpenMetricsValue>;
 
-async fn scrape(app: &TestApp) -> Exposition {
-    let response = app
-        .client
+/// `/metrics` with the token.
+fn metrics_with_token(app: &TestApp) -> reqwest::RequestBuilder {
+    app.client
         .get(format!("{}/metrics", app.address))
         .bearer_auth(TOKEN)
-        .send()
-        .await
-        .expect("request");
+}
+
+async fn scrape(app: &TestApp) -> Exposition {
+    let response = metrics_with_token(app).send().await.expect("request");
     assert_eq!(response.status(), StatusCode::OK);
     let content_type = response.headers()["content-type"]
         .to_str()
@@ -63,13 +64,7 @@ fn count(exposition: &Exposition, family: &str, labels: &[(&str, &str)]) -> f64 
 
 both_backends!(
     async fn without_a_token_configured_there_are_no_metrics(app: TestApp) {
-        let response = app
-            .client
-            .get(format!("{}/metrics", app.address))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .expect("request");
+        let response = metrics_with_token(&app).send().await.expect("request");
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
     }
 );
@@ -180,16 +175,7 @@ both_backends!(
     },
     async fn sign_ins_throttling_and_the_outbox_are_counted(app: TestApp) {
         app.set_up_first_administrator().await;
-        let (_, api_token) = app
-            .api_user_with_token(
-                "Rhodri",
-                "Evans",
-                "rhodri.evans@riverside.example",
-                "RE",
-                &["Office staff"],
-                "directory sync",
-            )
-            .await;
+        let api_token = app.office_staff_api_token().await;
         let before = scrape(&app).await;
         let stranger = app.new_browser();
         for password in ["not the password", PASSWORD] {

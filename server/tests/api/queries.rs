@@ -30,16 +30,7 @@ both_backends!(
     async fn a_signed_in_page_reads_its_session_and_permissions_once(app: TestApp) {
         count_statements();
         app.set_up_first_administrator().await;
-        let (_, token) = app
-            .api_user_with_token(
-                "Rhodri",
-                "Evans",
-                "rhodri.evans@riverside.example",
-                "RE",
-                &["Office staff"],
-                "directory sync",
-            )
-            .await;
+        let token = app.office_staff_api_token().await;
         let page = |path: &str| {
             app.client
                 .get(format!("{}{path}", app.address))

@@ -14,8 +14,10 @@ pub mod roles;
 use crate::access::actor::Actor;
 use crate::accounts::users::Account;
 use crate::clock::UnixTime;
+use crate::db::Backend;
 use domain::AppError;
 use domain::Permission;
+use std::sync::Arc;
 
 /// The role the first administrator of an organisation receives.
 pub const ADMINISTRATOR_ROLE: &str = "Administrator";
@@ -318,8 +320,51 @@ pub async fn keep_a_role_manager(
     Ok(())
 }
 
-/// What `actor` holds now: as read with this request's session, or from
-/// the database.
+/// Two columns for a statement over `users u`, so that whoever reads the
+/// account of a request (a session, an API token) reads what it holds in
+/// the same statement: the permission keys of the person's roles
+/// (`role_permissions`) and of their profiles' roles
+/// (`profile_permissions`), comma-separated, NULL for none; the grants as
+/// [`grants_of`] reads them. [`held_from`] makes them a list.
+pub fn held_columns(backend: Backend) -> String {
+    let aggregate = match backend {
+        Backend::Postgres => "string_agg",
+        Backend::Sqlite => "group_concat",
+    };
+    format!(
+        "(SELECT {aggregate}(rp.permission, ',')
+          FROM user_roles ur
+          JOIN roles r ON r.id = ur.role_id AND r.organisation_id = u.organisation_id
+          JOIN role_permissions rp ON rp.role_id = r.id
+          WHERE ur.user_id = u.id) AS role_permissions,
+         (SELECT {aggregate}(rp.permission, ',')
+          FROM user_profiles up
+          JOIN profiles p ON p.id = up.profile_id AND p.organisation_id = u.organisation_id
+          JOIN profile_roles pr ON pr.profile_id = p.id
+          JOIN roles r ON r.id = pr.role_id AND r.organisation_id = u.organisation_id
+          JOIN role_permissions rp ON rp.role_id = r.id
+          WHERE up.user_id = u.id) AS profile_permissions"
+    )
+}
+
+/// The permissions in [`held_columns`], once each, in catalogue order.
+pub fn held_from(
+    role_permissions: Option<&str>,
+    profile_permissions: Option<&str>,
+) -> Arc<[Permission]> {
+    let mut held: Vec<Permission> = [role_permissions, profile_permissions]
+        .into_iter()
+        .flatten()
+        .flat_map(|keys| keys.split(','))
+        .filter_map(Permission::from_key)
+        .collect();
+    held.sort();
+    held.dedup();
+    held.into()
+}
+
+/// What `actor` holds now: as read with this request's session or token,
+/// or from the database.
 pub async fn held(pool: &sqlx::AnyPool, actor: &Actor) -> Result<Vec<Permission>, sqlx::Error> {
     match &actor.held {
         Some(held) => Ok(held.to_vec()),

@@ -14,9 +14,8 @@ use crate::accounts::users::{AccountKind, AccountState};
 use crate::clock::UnixTime;
 use crate::config::CheckedSettings;
 use crate::crypto::tokens;
-use crate::db::{Backend, Db};
+use crate::db::Db;
 use cookie::{Cookie, SameSite};
-use domain::Permission;
 
 /// Throttles the `last_seen_at` write to one a minute per session.
 const LAST_SEEN_RESOLUTION_SECONDS: i64 = 60;
@@ -174,12 +173,8 @@ pub async fn resolve(
     now: UnixTime,
     token: &str,
 ) -> Result<Option<Resolved>, sqlx::Error> {
-    // The session, its person and everything they hold, in one statement
-    // (the grants as `access::grants_of` reads them).
-    let aggregate = match db.backend {
-        Backend::Postgres => "string_agg",
-        Backend::Sqlite => "group_concat",
-    };
+    // The session, its person and everything they hold, in one statement.
+    let held_columns = crate::access::held_columns(db.backend);
     let row: Option<SessionRow> = sqlx::query_as(&format!(
         "SELECT s.id AS session_id, s.user_id, u.organisation_id, o.name AS organisation_name,
                 u.username, u.first_name, u.last_name, u.email, u.initials, u.is_platform_admin,
@@ -187,18 +182,7 @@ pub async fn resolve(
                 COALESCE(w.name, o.name) AS working_organisation_name, s.stage,
                 s.created_at, s.last_seen_at, s.expires_at, u.state, u.kind,
                 CASE WHEN t.enrolled_at IS NULL THEN 0 ELSE 1 END AS two_factor_enrolled,
-                (SELECT {aggregate}(rp.permission, ',')
-                 FROM user_roles ur
-                 JOIN roles r ON r.id = ur.role_id AND r.organisation_id = u.organisation_id
-                 JOIN role_permissions rp ON rp.role_id = r.id
-                 WHERE ur.user_id = u.id) AS role_permissions,
-                (SELECT {aggregate}(rp.permission, ',')
-                 FROM user_profiles up
-                 JOIN profiles p ON p.id = up.profile_id AND p.organisation_id = u.organisation_id
-                 JOIN profile_roles pr ON pr.profile_id = p.id
-                 JOIN roles r ON r.id = pr.role_id AND r.organisation_id = u.organisation_id
-                 JOIN role_permissions rp ON rp.role_id = r.id
-                 WHERE up.user_id = u.id) AS profile_permissions,
+                {held_columns},
                 s.rotation_due, CASE WHEN s.token_hash = $1 THEN 1 ELSE 0 END AS current_token
          FROM sessions s
          JOIN users u ON u.id = s.user_id
@@ -243,14 +227,10 @@ pub async fn resolve(
     } else {
         None
     };
-    let mut held: Vec<Permission> = [&row.role_permissions, &row.profile_permissions]
-        .into_iter()
-        .flatten()
-        .flat_map(|keys| keys.split(','))
-        .filter_map(Permission::from_key)
-        .collect();
-    held.sort();
-    held.dedup();
+    let held = crate::access::held_from(
+        row.role_permissions.as_deref(),
+        row.profile_permissions.as_deref(),
+    );
     let mut signed_in = row.signed_in;
     if signed_in.stage == Stage::Complete
         && row.two_factor_enrolled == 0
@@ -258,7 +238,7 @@ pub async fn resolve(
     {
         signed_in.stage = Stage::EnrolmentRequired;
     }
-    signed_in.actor.held = Some(held.into());
+    signed_in.actor.held = Some(held);
     Ok(Some(Resolved {
         signed_in,
         new_token,

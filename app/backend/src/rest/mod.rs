@@ -218,7 +218,7 @@ pub async fn whoami(
     caller: ApiCaller,
 ) -> Result<Json<Caller>, Problem> {
     let (actor, token) = (caller.actor, caller.token);
-    let permissions = access::permissions_of(&state.db.pool, actor.user_id).await?;
+    let permissions = access::held(&state.db.pool, &actor).await?;
     Ok(Json(Caller {
         user_id: actor.user_id,
         username: actor.username,

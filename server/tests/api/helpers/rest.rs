@@ -51,6 +51,22 @@ impl TestApp {
         (id, token)
     }
 
+    /// Rhodri Evans, an API user holding Office staff, and his token
+    /// "directory sync".
+    pub async fn office_staff_api_token(&self) -> String {
+        let (_, token) = self
+            .api_user_with_token(
+                "Rhodri",
+                "Evans",
+                "rhodri.evans@riverside.example",
+                "RE",
+                &["Office staff"],
+                "directory sync",
+            )
+            .await;
+        token
+    }
+
     /// Makes a token for the API user `id` as the main client's
     /// administrator (`expires_on` as the form takes it) and returns it.
     pub async fn create_token(&self, id: i64, name: &str, expires_on: &str) -> String {

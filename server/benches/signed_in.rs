@@ -1,0 +1,290 @@
+//! Signed-in requests against `/ready` (docs/benchmarks.md, "Signed-in
+//! requests"): the real router on a free port, `--clients` concurrent
+//! connections from this same process for `--seconds` per case: `/ready`
+//! (one statement), a signed-in page (`/profile`, with its session cookie)
+//! and a REST read (`GET /api/v1/users/{id}`, with an API token). Server and
+//! load share the machine's cores, as in the other figures.
+//!
+//! ```sh
+//! cargo bench -p server --bench signed_in -- --backend both [--clients 32] [--seconds 10]
+//! ```
+//!
+//! The organisation, the person (with a session) and the API user (with a
+//! token, holding Office staff) are written straight to the database first.
+// A benchmark measures real time.
+#![allow(clippy::disallowed_methods)]
+// A benchmark that cannot seed or measure should stop at once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use backend::accounts::administration::{NewUser, create_account};
+use backend::accounts::users::AccountKind;
+use backend::acting::Acting;
+use backend::audit::ActedBy;
+use backend::auth::sessions::{self, ClientInfo, NewSession};
+use backend::config::Settings;
+use backend::crypto::tokens;
+use backend::db::Backend;
+use backend::{AppState, Clock, SystemClock};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::{BenchDatabase, Error, label, load_average, ms, percentile};
+
+mod support;
+
+struct Options {
+    backends: Vec<Backend>,
+    clients: usize,
+    seconds: u64,
+}
+
+fn options() -> Result<Options, Error> {
+    let (backends, [clients, seconds]) =
+        support::arguments([("--clients", 32), ("--seconds", 10)])?;
+    Ok(Options {
+        backends,
+        clients: clients as usize,
+        seconds,
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let options = options()?;
+    server::telemetry::init(backend::config::LogFormat::Text);
+    println!(
+        "signed-in requests: {} clients, {} s per case\n",
+        options.clients, options.seconds
+    );
+    for backend in &options.backends {
+        let database = match backend {
+            Backend::Sqlite => BenchDatabase::sqlite(None).await?,
+            Backend::Postgres => BenchDatabase::postgres(None).await?,
+        };
+        let outcome = run(*backend, &database, &options).await;
+        database.finish(false).await?;
+        outcome?;
+    }
+    Ok(())
+}
+
+/// The server, and what the requests need: a session cookie, an API token
+/// and an account to read.
+struct Fixture {
+    state: AppState,
+    address: String,
+    cookie: String,
+    api_token: String,
+    person_id: i64,
+}
+
+async fn run(backend: Backend, database: &BenchDatabase, options: &Options) -> Result<(), Error> {
+    let label = label(backend);
+    let fixture = start(database).await?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(options.clients)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    println!("{label}: load average {}", load_average());
+    println!(
+        "\n| {label} | requests | per second | of /ready | p50 | p99 |\n|---|---|---|---|---|---|"
+    );
+    let seconds = Duration::from_secs(options.seconds);
+    let ready = measure(&http, options.clients, seconds, |http| {
+        http.get(format!("{}/ready", fixture.address))
+    })
+    .await?;
+    let page = measure(&http, options.clients, seconds, |http| {
+        http.get(format!("{}/profile", fixture.address))
+            .header("accept", "text/html")
+            .header("cookie", &fixture.cookie)
+    })
+    .await?;
+    let rest = measure(&http, options.clients, seconds, |http| {
+        http.get(format!(
+            "{}/api/v1/users/{}",
+            fixture.address, fixture.person_id
+        ))
+        .bearer_auth(&fixture.api_token)
+    })
+    .await?;
+    for (case, outcome) in [
+        ("`GET /ready`", &ready),
+        ("signed-in `GET /profile`", &page),
+        ("REST `GET /api/v1/users/{id}`", &rest),
+    ] {
+        println!(
+            "| {case} | {} | {:.0} | {:.1} % | {} | {} |",
+            outcome.count,
+            outcome.per_second,
+            100.0 * outcome.per_second / ready.per_second,
+            ms(outcome.p50),
+            ms(outcome.p99)
+        );
+    }
+    println!("\n{label}: load average {}\n", load_average());
+    fixture.state.db.pool.close().await;
+    Ok(())
+}
+
+struct Outcome {
+    count: usize,
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// `clients` connections sending `request` for `duration`; every answer
+/// must be 200.
+async fn measure(
+    http: &reqwest::Client,
+    clients: usize,
+    duration: Duration,
+    request: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+) -> Result<Outcome, Error> {
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..clients {
+        let (http, template) = (http.clone(), request(http).build()?);
+        tasks.spawn(async move {
+            let mut times = Vec::new();
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                let response = http
+                    .execute(template.try_clone().expect("a plain request"))
+                    .await
+                    .expect("an answer");
+                let status = response.status();
+                response.bytes().await.expect("a body");
+                assert_eq!(status, reqwest::StatusCode::OK, "{}", template.url());
+                times.push(sent.elapsed());
+            }
+            times
+        });
+    }
+    let mut times = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        times.extend(done?);
+    }
+    let elapsed = started.elapsed();
+    Ok(Outcome {
+        count: times.len(),
+        per_second: times.len() as f64 / elapsed.as_secs_f64(),
+        p50: percentile(&mut times, 50),
+        p99: percentile(&mut times, 99),
+    })
+}
+
+async fn start(database: &BenchDatabase) -> Result<Fixture, Error> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = format!("http://{}", listener.local_addr()?);
+    let data_dir = tempfile::tempdir()?;
+    let settings = Settings {
+        database_url: Some(database.url.clone()),
+        public_url: address.clone(),
+        bind_address: listener.local_addr()?.to_string(),
+        data_dir: data_dir.path().to_path_buf(),
+        api_requests_per_minute: 100_000,
+        ..Settings::default()
+    }
+    .check()?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let state = server::startup::build_state(settings, clock).await?;
+    std::mem::forget(data_dir);
+    tokio::spawn(server::startup::serve(listener, state.clone()));
+    let now = state.now();
+    let name = domain::OrganisationName::parse("Bench College").map_err(|e| e.message)?;
+    let organisation =
+        backend::onboarding::setup::create_organisation(&state.db, now, &name).await?;
+    let mut write = Acting::new(now, ActedBy::NOBODY, "bench")
+        .begin(&state.db)
+        .await?;
+    let mut accounts = Vec::new();
+    for (first_name, last_name, email, kind) in [
+        ("Siân", "O’Brien", "sian@bench.example", AccountKind::Person),
+        ("Rhodri", "Evans", "rhodri@bench.example", AccountKind::Api),
+    ] {
+        let person = domain::PersonForm {
+            first_name,
+            last_name,
+            email,
+            username: None,
+            initials: None,
+        }
+        .parse()
+        .map_err(|e| format!("{e:?}"))?;
+        let id = create_account(
+            &mut write,
+            &state,
+            organisation,
+            &NewUser {
+                person,
+                kind,
+                send_welcome_email: false,
+            },
+        )
+        .await?;
+        sqlx::query("UPDATE users SET state = 'active', activated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *write)
+            .await?;
+        accounts.push(id);
+    }
+    let (person_id, api_user_id) = (accounts[0], accounts[1]);
+    sqlx::query(
+        "INSERT INTO user_roles (user_id, role_id)
+         SELECT $1, id FROM roles WHERE organisation_id = $2 AND name = 'Office staff'",
+    )
+    .bind(api_user_id)
+    .bind(organisation)
+    .execute(&mut *write)
+    .await?;
+    let api_token = format!(
+        "{}{}",
+        backend::api_tokens::TOKEN_PREFIX,
+        tokens::generate()
+    );
+    sqlx::query(
+        "INSERT INTO api_tokens (user_id, organisation_id, name, prefix, token_hash, created_at)
+         VALUES ($1, $2, 'bench', $3, $4, $5)",
+    )
+    .bind(api_user_id)
+    .bind(organisation)
+    .bind(&api_token[..12])
+    .bind(tokens::hash(&api_token))
+    .bind(now)
+    .execute(&mut *write)
+    .await?;
+    write.commit().await?;
+    let client = ClientInfo {
+        address: "127.0.0.1".into(),
+        user_agent: "bench".into(),
+        cookie_header: String::new(),
+    };
+    let token = sessions::start(
+        &state.db.pool,
+        &state.settings,
+        now,
+        NewSession {
+            user_id: person_id,
+            awaiting_code: false,
+            second_factor: false,
+            client: &client,
+            recovery_codes_to_show: None,
+        },
+    )
+    .await?;
+    let cookie = sessions::session_cookie(&state.settings, token)
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    Ok(Fixture {
+        state,
+        address,
+        cookie,
+        api_token,
+        person_id,
+    })
+}

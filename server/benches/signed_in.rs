@@ -50,7 +50,7 @@ fn options() -> Result<Options, Error> {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let options = options()?;
-    server::telemetry::init(backend::config::LogFormat::Text);
+    support::log_warnings();
     println!(
         "signed-in requests: {} clients, {} s per case\n",
         options.clients, options.seconds
@@ -233,11 +233,12 @@ async fn start(database: &BenchDatabase) -> Result<Fixture, Error> {
     }
     let (person_id, api_user_id) = (accounts[0], accounts[1]);
     sqlx::query(
-        "INSERT INTO user_roles (user_id, role_id)
-         SELECT $1, id FROM roles WHERE organisation_id = $2 AND name = 'Office staff'",
+        "INSERT INTO user_roles (user_id, role_id, granted_at)
+         SELECT $1, id, $3 FROM roles WHERE organisation_id = $2 AND name = 'Office staff'",
     )
     .bind(api_user_id)
     .bind(organisation)
+    .bind(now)
     .execute(&mut *write)
     .await?;
     let api_token = format!(

@@ -56,8 +56,7 @@ fn options() -> Result<Options, Error> {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let options = options()?;
-    // Errors the server logs (a 500's cause) go to stderr.
-    server::telemetry::init(backend::config::LogFormat::Text);
+    support::log_warnings();
     println!(
         "token grants: {} clients, {} codes per algorithm, refresh for {} s\n",
         options.clients, options.codes, options.seconds

@@ -74,6 +74,17 @@ impl BenchDatabase {
     }
 }
 
+/// Logs what the server warns of (a 500's cause) to stderr, and not the
+/// line each request writes at `info`, which would cost more than some of
+/// the requests measured.
+#[allow(dead_code)] // the benches that run the server in this process
+pub fn log_warnings() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 /// `--backend`'s value: `sqlite`, `postgres` or `both`.
 pub fn backends(value: &str) -> Result<Vec<Backend>, Error> {
     match value {

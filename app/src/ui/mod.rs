@@ -34,6 +34,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     if let Some(nonce) = use_nonce() {
         crate::api::context::set_page_security_policy(&nonce);
     }
+    #[cfg(feature = "ssr")]
+    let hydrates =
+        use_context::<http::request::Parts>().is_none_or(|request| has_islands(request.uri.path()));
+    #[cfg(not(feature = "ssr"))]
+    let hydrates = true;
     view! {
         <!DOCTYPE html>
         <html lang="en-GB">
@@ -44,7 +49,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link id="leptos" rel="stylesheet" href=stylesheet_href(&options)/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options islands=true/>
+                {hydrates.then(|| view! { <HydrationScripts options islands=true/> })}
                 <MetaTags/>
             </head>
             <body>
@@ -52,6 +57,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Whether the page at `path` holds an island (a form that runs in the
+/// browser), and so needs the wasm; every other page is HTML and CSS only.
+/// `server/tests/api/wire.rs` checks each page's islands against this.
+#[cfg(feature = "ssr")]
+fn has_islands(path: &str) -> bool {
+    matches!(path, "/users" | "/users/new")
+        || ["/setup/", "/activate/", "/set-password/"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
 }
 
 /// The stylesheet's address: with the content hash that the build put in

@@ -1,8 +1,10 @@
 //! What goes over the wire: the built browser files under content-hashed
 //! names, kept by browsers for a year, sent as the build's brotli or gzip
-//! copies to browsers that take them; pages compressed on the fly.
+//! copies to browsers that take them; pages compressed on the fly; and the
+//! wasm only on the pages that hold an island.
 
 use crate::both_backends;
+use crate::helpers::{person_form, with};
 use reqwest::StatusCode;
 use std::path::PathBuf;
 
@@ -38,13 +40,11 @@ both_backends!(
         let page = get("/sign-in", "identity").await.expect("page");
         assert_eq!(page.status(), StatusCode::OK);
         let html = page.text().await.expect("html");
-        for name in [
-            "/pkg/gatehouse.CssHash0.css",
-            "/pkg/gatehouse.JsHash0.js",
-            "/pkg/gatehouse.WasmHash0.wasm",
-        ] {
-            assert!(html.contains(name), "{name} not in the page:\n{html}");
-        }
+        // The scripts' hashed names: `only_pages_with_islands_load_the_wasm`.
+        assert!(
+            html.contains("/pkg/gatehouse.CssHash0.css"),
+            "the hashed stylesheet not in the page:\n{html}"
+        );
 
         let brotli = get("/pkg/gatehouse.CssHash0.css", "gzip, br")
             .await
@@ -91,6 +91,69 @@ both_backends!(
         let document = get("/api/v1/openapi.json", "gzip").await.expect("JSON");
         assert_eq!(document.status(), StatusCode::OK);
         assert_eq!(document.headers()["content-encoding"], "gzip");
+        let _ = std::fs::remove_dir_all(&app.state.settings.site_root);
+    }
+);
+
+both_backends!(
+    |s| s.site_root = built_site(),
+    async fn only_pages_with_islands_load_the_wasm(app: TestApp) {
+        app.set_up_first_administrator().await;
+        app.add_person(&with(
+            &person_form("Zoë", "Ångström", "zoe@riverside.example", "ZA"),
+            "send_welcome_email",
+            "on",
+        ))
+        .await;
+        let activation = app.link_in_last_email("zoe@riverside.example").await;
+        let activation = activation.trim_start_matches(&app.address).to_owned();
+        let stranger = app.new_browser();
+        let page = |browser: &reqwest::Client, path: String| {
+            let request = browser
+                .get(format!("{}{path}", app.address))
+                .header("accept", "text/html");
+            async move {
+                let response = request.send().await.expect("page");
+                assert_eq!(response.status(), StatusCode::OK, "{path}");
+                (path, response.text().await.expect("html"))
+            }
+        };
+        let mut pages = Vec::new();
+        for path in ["/sign-in", "/forgotten-password", "/api/docs"] {
+            pages.push(page(&stranger, path.to_owned()).await);
+        }
+        pages.push(page(&stranger, activation).await);
+        for path in [
+            "/",
+            "/profile",
+            "/users",
+            "/users/new",
+            "/roles",
+            "/organisations",
+            "/audit",
+            "/applications",
+        ] {
+            pages.push(page(&app.client, path.to_owned()).await);
+        }
+        let mut with_islands = Vec::new();
+        for (path, html) in &pages {
+            let islands = html.contains("<leptos-island");
+            let wasm = html.contains("/pkg/gatehouse.WasmHash0.wasm")
+                && html.contains("/pkg/gatehouse.JsHash0.js");
+            assert_eq!(islands, wasm, "{path}: islands {islands}, wasm {wasm}");
+            if islands {
+                with_islands.push(path.as_str());
+            }
+        }
+        // The forms that run in the browser, and nothing else.
+        assert_eq!(with_islands.len(), 3, "{with_islands:?}");
+        assert!(with_islands.contains(&"/users"));
+        assert!(with_islands.contains(&"/users/new"));
+        assert!(
+            with_islands
+                .iter()
+                .any(|path| path.starts_with("/activate/"))
+        );
         let _ = std::fs::remove_dir_all(&app.state.settings.site_root);
     }
 );

@@ -31,31 +31,15 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use support::{BenchDatabase, Error, label, load_average, ms, percentile};
+use support::{BenchDatabase, Error, LoadOptions, label, load_average, ms, percentile};
 
 mod support;
 
 const PASSWORD: &str = "correct horse battery staple 42";
 
-struct Options {
-    backends: Vec<Backend>,
-    clients: usize,
-    seconds: u64,
-}
-
-fn options() -> Result<Options, Error> {
-    let (backends, [clients, seconds]) =
-        support::arguments([("--clients", 32), ("--seconds", 20)])?;
-    Ok(Options {
-        backends,
-        clients: clients as usize,
-        seconds,
-    })
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let options = options()?;
+    let options = support::load_options(20)?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let limit = argon2_limit(cores);
     println!(
@@ -65,15 +49,10 @@ async fn main() -> Result<(), Error> {
     println!(
         "| backend | sign-ins/s | of the Argon2 limit | p50 | p99 | refused (503) | throttled (429) | idle RSS (anonymous) | peak RSS (anonymous) | 35 s after RSS (anonymous) |\n|---|---|---|---|---|---|---|---|---|---|"
     );
-    for backend in &options.backends {
-        let database = match backend {
-            Backend::Sqlite => BenchDatabase::sqlite(None).await?,
-            Backend::Postgres => BenchDatabase::postgres(None).await?,
-        };
-        let outcome = run(*backend, &database, &options, limit).await;
-        database.finish(false).await?;
-        outcome?;
-    }
+    support::on_each_backend(&options.backends, async |backend, database| {
+        run(backend, database, &options, limit).await
+    })
+    .await?;
     println!("\nload average {}", load_average());
     Ok(())
 }
@@ -192,7 +171,7 @@ async fn wait_until_ready(http: &reqwest::Client, address: &str) -> Result<(), E
 async fn run(
     backend: Backend,
     database: &BenchDatabase,
-    options: &Options,
+    options: &LoadOptions,
     limit: f64,
 ) -> Result<(), Error> {
     let (server, link) = Server::start(database)?;

@@ -27,43 +27,22 @@ use backend::db::Backend;
 use backend::{AppState, Clock, SystemClock};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{BenchDatabase, Error, label, load_average, ms, percentile};
+use support::{BenchDatabase, Error, LoadOptions, label, load_average, ms, percentile};
 
 mod support;
 
-struct Options {
-    backends: Vec<Backend>,
-    clients: usize,
-    seconds: u64,
-}
-
-fn options() -> Result<Options, Error> {
-    let (backends, [clients, seconds]) =
-        support::arguments([("--clients", 32), ("--seconds", 10)])?;
-    Ok(Options {
-        backends,
-        clients: clients as usize,
-        seconds,
-    })
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let options = options()?;
+    let options = support::load_options(10)?;
     support::log_warnings();
     println!(
         "signed-in requests: {} clients, {} s per case\n",
         options.clients, options.seconds
     );
-    for backend in &options.backends {
-        let database = match backend {
-            Backend::Sqlite => BenchDatabase::sqlite(None).await?,
-            Backend::Postgres => BenchDatabase::postgres(None).await?,
-        };
-        let outcome = run(*backend, &database, &options).await;
-        database.finish(false).await?;
-        outcome?;
-    }
+    support::on_each_backend(&options.backends, async |backend, database| {
+        run(backend, database, &options).await
+    })
+    .await?;
     Ok(())
 }
 
@@ -77,7 +56,11 @@ struct Fixture {
     person_id: i64,
 }
 
-async fn run(backend: Backend, database: &BenchDatabase, options: &Options) -> Result<(), Error> {
+async fn run(
+    backend: Backend,
+    database: &BenchDatabase,
+    options: &LoadOptions,
+) -> Result<(), Error> {
     let label = label(backend);
     let fixture = start(database).await?;
     let http = reqwest::Client::builder()

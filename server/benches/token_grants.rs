@@ -61,15 +61,10 @@ async fn main() -> Result<(), Error> {
         "token grants: {} clients, {} codes per algorithm, refresh for {} s\n",
         options.clients, options.codes, options.seconds
     );
-    for backend in &options.backends {
-        let database = match backend {
-            Backend::Sqlite => BenchDatabase::sqlite(None).await?,
-            Backend::Postgres => BenchDatabase::postgres(None).await?,
-        };
-        let outcome = run(*backend, &database, &options).await;
-        database.finish(false).await?;
-        outcome?;
-    }
+    support::on_each_backend(&options.backends, async |backend, database| {
+        run(backend, database, &options).await
+    })
+    .await?;
     Ok(())
 }
 

@@ -123,6 +123,45 @@ pub fn arguments<const N: usize>(
     Ok((backends_chosen, values))
 }
 
+/// What a load benchmark takes: `--backend`, `--clients` (default 32) and
+/// `--seconds` (per case).
+#[allow(dead_code)] // the load benchmarks
+pub struct LoadOptions {
+    pub backends: Vec<Backend>,
+    pub clients: usize,
+    pub seconds: u64,
+}
+
+#[allow(dead_code)] // the load benchmarks
+pub fn load_options(default_seconds: u64) -> Result<LoadOptions, Error> {
+    let (backends, [clients, seconds]) =
+        arguments([("--clients", 32), ("--seconds", default_seconds)])?;
+    Ok(LoadOptions {
+        backends,
+        clients: usize::try_from(clients)?,
+        seconds,
+    })
+}
+
+/// Runs `run` once for each of `backends`, each on a fresh database that
+/// is dropped afterwards, whatever `run` answered.
+#[allow(dead_code)] // the benchmarks that make their own database
+pub async fn on_each_backend(
+    backends: &[Backend],
+    run: impl AsyncFn(Backend, &BenchDatabase) -> Result<(), Error>,
+) -> Result<(), Error> {
+    for backend in backends {
+        let database = match backend {
+            Backend::Sqlite => BenchDatabase::sqlite(None).await?,
+            Backend::Postgres => BenchDatabase::postgres(None).await?,
+        };
+        let outcome = run(*backend, &database).await;
+        database.finish(false).await?;
+        outcome?;
+    }
+    Ok(())
+}
+
 pub fn label(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "SQLite",

@@ -54,13 +54,18 @@ impl PasswordHasher {
     /// `refused` counts those turned away beyond them. The threads end when
     /// the last clone of the hasher is dropped.
     pub fn new(queue: usize, refused: Counter) -> std::io::Result<Self> {
+        Self::releasing_after(queue, refused, IDLE_BEFORE_RELEASE)
+    }
+
+    /// `new`, with threads that give their memory back after `idle`.
+    fn releasing_after(queue: usize, refused: Counter, idle: Duration) -> std::io::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let (jobs, waiting) = flume::unbounded::<Job>();
         for index in 0..cores {
             let waiting = waiting.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{index}"))
-                .spawn(move || hash_until_closed(&waiting))?;
+                .spawn(move || hash_until_closed(&waiting, idle))?;
         }
         Ok(PasswordHasher {
             jobs,
@@ -166,11 +171,11 @@ impl PasswordHasher {
 }
 
 /// A hashing thread: takes jobs until every sender is gone, and gives its
-/// memory back whenever it has waited `IDLE_BEFORE_RELEASE` for one.
-fn hash_until_closed(waiting: &flume::Receiver<Job>) {
+/// memory back whenever it has waited `idle` for one.
+fn hash_until_closed(waiting: &flume::Receiver<Job>, idle: Duration) {
     let mut memory = Memory::default();
     loop {
-        match waiting.recv_timeout(IDLE_BEFORE_RELEASE) {
+        match waiting.recv_timeout(idle) {
             Ok(job) => {
                 // A panic in a hash loses that one answer (its caller sees
                 // an internal error), never the thread.
@@ -414,6 +419,65 @@ mod tests {
         assert!(matches(&mut memory, b"battery staple", &theirs).expect("checked"));
         assert!(!matches(&mut memory, b"battery stapler", &theirs).expect("checked"));
         assert!(matches(&mut memory, b"battery staple", "$argon2id$nonsense").is_err());
+    }
+
+    /// Every future's answer, run at once.
+    async fn futures_results<T: Send + 'static>(
+        runs: impl Iterator<Item = impl Future<Output = Result<T, AppError>> + Send + 'static>,
+    ) -> Vec<T> {
+        let mut set = tokio::task::JoinSet::new();
+        for run in runs {
+            set.spawn(run);
+        }
+        let mut answers = Vec::new();
+        while let Some(done) = set.join_next().await {
+            answers.push(done.expect("joined").expect("ran"));
+        }
+        answers
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[allow(clippy::disallowed_methods)] // waits in real time for the threads to be idle
+    async fn idle_hashing_threads_give_their_memory_back() {
+        let hasher =
+            PasswordHasher::releasing_after(0, Counter::default(), Duration::from_millis(50))
+                .expect("threads");
+        let password =
+            Password::parse("correct horse battery staple 42", &Default::default()).expect("valid");
+        let held = |hasher: &PasswordHasher| {
+            let hasher = hasher.clone();
+            async move {
+                // One report per thread: each waits until every thread
+                // has taken one.
+                let all = Arc::new(std::sync::Barrier::new(hasher.capacity));
+                let reports = (0..hasher.capacity).map(|_| {
+                    let (all, hasher) = (Arc::clone(&all), hasher.clone());
+                    async move {
+                        hasher
+                            .run(move |memory| {
+                                all.wait();
+                                memory.0.len()
+                            })
+                            .await
+                    }
+                });
+                let mut blocks: Vec<usize> = futures_results(reports).await;
+                blocks.sort_unstable();
+                blocks
+            }
+        };
+        hasher.hash(&password).await.expect("hashed");
+        assert_eq!(
+            held(&hasher).await.iter().max(),
+            Some(&Params::DEFAULT.block_count()),
+            "the block is kept while hashes come"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            held(&hasher).await,
+            vec![0; hasher.capacity],
+            "given back after the idle time"
+        );
     }
 
     #[test]

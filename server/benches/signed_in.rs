@@ -16,16 +16,13 @@
 // A benchmark that cannot seed or measure should stop at once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use backend::AppState;
 use backend::accounts::administration::{NewUser, create_account};
 use backend::accounts::users::AccountKind;
 use backend::acting::Acting;
 use backend::audit::ActedBy;
-use backend::auth::sessions::{self, ClientInfo, NewSession};
-use backend::config::Settings;
 use backend::crypto::tokens;
 use backend::db::Backend;
-use backend::{AppState, Clock, SystemClock};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{BenchDatabase, Error, LoadOptions, label, load_average, ms, percentile};
 
@@ -159,22 +156,8 @@ async fn measure(
 }
 
 async fn start(database: &BenchDatabase) -> Result<Fixture, Error> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = format!("http://{}", listener.local_addr()?);
-    let data_dir = tempfile::tempdir()?;
-    let settings = Settings {
-        database_url: Some(database.url.clone()),
-        public_url: address.clone(),
-        bind_address: listener.local_addr()?.to_string(),
-        data_dir: data_dir.path().to_path_buf(),
-        api_requests_per_minute: 100_000,
-        ..Settings::default()
-    }
-    .check()?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let state = server::startup::build_state(settings, clock).await?;
-    std::mem::forget(data_dir);
-    tokio::spawn(server::startup::serve(listener, state.clone()));
+    let (state, address) =
+        support::serve(database, |s| s.api_requests_per_minute = 100_000).await?;
     let now = state.now();
     let name = domain::OrganisationName::parse("Bench College").map_err(|e| e.message)?;
     let organisation =
@@ -241,25 +224,8 @@ async fn start(database: &BenchDatabase) -> Result<Fixture, Error> {
     .execute(&mut *write)
     .await?;
     write.commit().await?;
-    let client = ClientInfo {
-        address: "127.0.0.1".into(),
-        user_agent: "bench".into(),
-        cookie_header: String::new(),
-    };
-    let token = sessions::start(
-        &state.db.pool,
-        &state.settings,
-        now,
-        NewSession {
-            user_id: person_id,
-            awaiting_code: false,
-            second_factor: false,
-            client: &client,
-            recovery_codes_to_show: None,
-        },
-    )
-    .await?;
-    let cookie = sessions::session_cookie(&state.settings, token)
+    let token = support::session_for(&state, person_id).await?;
+    let cookie = backend::auth::sessions::session_cookie(&state.settings, token)
         .split(';')
         .next()
         .unwrap_or_default()

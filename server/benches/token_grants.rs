@@ -17,13 +17,11 @@
 // A benchmark that cannot seed or measure should stop at once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use backend::AppState;
 use backend::acting::Acting;
 use backend::audit::ActedBy;
-use backend::auth::sessions::{self, ClientInfo, NewSession};
-use backend::config::Settings;
 use backend::crypto::tokens;
 use backend::db::Backend;
-use backend::{AppState, Clock, SystemClock};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -136,21 +134,7 @@ fn application_pair(application: &Application) -> (String, String) {
 /// The real server on a free port, an organisation with one active person
 /// signed in, and the signing keys made.
 async fn start(database: &BenchDatabase) -> Result<Fixture, Error> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = format!("http://{}", listener.local_addr()?);
-    let data_dir = tempfile::tempdir()?;
-    let settings = Settings {
-        database_url: Some(database.url.clone()),
-        public_url: address.clone(),
-        bind_address: listener.local_addr()?.to_string(),
-        data_dir: data_dir.path().to_path_buf(),
-        ..Settings::default()
-    }
-    .check()?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let state = server::startup::build_state(settings, clock).await?;
-    std::mem::forget(data_dir);
-    tokio::spawn(server::startup::serve(listener, state.clone()));
+    let (state, address) = support::serve(database, |_| {}).await?;
     let now = state.now();
     let name = domain::OrganisationName::parse("Bench College").map_err(|e| e.message)?;
     let organisation =
@@ -184,24 +168,7 @@ async fn start(database: &BenchDatabase) -> Result<Fixture, Error> {
         .execute(&mut *write)
         .await?;
     write.commit().await?;
-    let client = ClientInfo {
-        address: "127.0.0.1".into(),
-        user_agent: "bench".into(),
-        cookie_header: String::new(),
-    };
-    let token = sessions::start(
-        &state.db.pool,
-        &state.settings,
-        now,
-        NewSession {
-            user_id,
-            awaiting_code: false,
-            second_factor: false,
-            client: &client,
-            recovery_codes_to_show: None,
-        },
-    )
-    .await?;
+    let token = support::session_for(&state, user_id).await?;
     let (session_id,): (i64,) = sqlx::query_as("SELECT id FROM sessions WHERE token_hash = $1")
         .bind(tokens::hash(&token))
         .fetch_one(&state.db.pool)

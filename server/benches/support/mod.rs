@@ -85,6 +85,55 @@ pub fn log_warnings() {
         .init();
 }
 
+/// The real server on a free port over `database`, with `settings`
+/// adjusted; its state and address.
+#[allow(dead_code)] // the benchmarks that run the server in this process
+pub async fn serve(
+    database: &BenchDatabase,
+    adjust: impl FnOnce(&mut backend::config::Settings),
+) -> Result<(backend::AppState, String), Error> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = format!("http://{}", listener.local_addr()?);
+    let data_dir = tempfile::tempdir()?;
+    let mut settings = backend::config::Settings {
+        database_url: Some(database.url.clone()),
+        public_url: address.clone(),
+        bind_address: listener.local_addr()?.to_string(),
+        data_dir: data_dir.path().to_path_buf(),
+        ..backend::config::Settings::default()
+    };
+    adjust(&mut settings);
+    let clock: std::sync::Arc<dyn backend::Clock> = std::sync::Arc::new(backend::SystemClock);
+    let state = server::startup::build_state(settings.check()?, clock).await?;
+    // The data directory lives as long as the process.
+    std::mem::forget(data_dir);
+    tokio::spawn(server::startup::serve(listener, state.clone()));
+    Ok((state, address))
+}
+
+/// A fresh Gatehouse session for `user_id`, as signing in makes; its token.
+#[allow(dead_code)] // the benchmarks that run the server in this process
+pub async fn session_for(state: &backend::AppState, user_id: i64) -> Result<String, Error> {
+    let client = backend::auth::sessions::ClientInfo {
+        address: "127.0.0.1".into(),
+        user_agent: "bench".into(),
+        cookie_header: String::new(),
+    };
+    Ok(backend::auth::sessions::start(
+        &state.db.pool,
+        &state.settings,
+        state.now(),
+        backend::auth::sessions::NewSession {
+            user_id,
+            awaiting_code: false,
+            second_factor: false,
+            client: &client,
+            recovery_codes_to_show: None,
+        },
+    )
+    .await?)
+}
+
 /// `--backend`'s value: `sqlite`, `postgres` or `both`.
 pub fn backends(value: &str) -> Result<Vec<Backend>, Error> {
     match value {

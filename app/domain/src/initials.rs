@@ -64,7 +64,8 @@ fn part_initials(name: &str) -> Vec<char> {
 
 /// The upper case of `c` when that is one character; otherwise `c` ("ß", "ŉ").
 fn upper_case(c: char) -> char {
-    let mut upper = c.to_uppercase();
+    let upper = crate::uppercase(c.encode_utf8(&mut [0; 4]));
+    let mut upper = upper.chars();
     match (upper.next(), upper.next()) {
         (Some(single), None) => single,
         _ => c,

@@ -127,6 +127,25 @@ fn normalize(text: &str, form: &str) -> String {
     js_sys::JsString::from(text).normalize(form).into()
 }
 
+/// `text` in lower case, character by character. In the browser this is the
+/// engine's own `toLowerCase` (the same Unicode mappings; it also writes a
+/// final sigma as ς), which spares the bundle Rust's case tables.
+pub(crate) fn lowercase(text: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::JsString::from(text).to_lower_case().into();
+    #[cfg(not(target_arch = "wasm32"))]
+    text.chars().flat_map(char::to_lowercase).collect()
+}
+
+/// `text` in upper case; in the browser the engine's own `toUpperCase`
+/// (see [`lowercase`]).
+pub(crate) fn uppercase(text: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::JsString::from(text).to_upper_case().into();
+    #[cfg(not(target_arch = "wasm32"))]
+    text.to_uppercase()
+}
+
 /// Trims `text` and replaces every inner run of whitespace (any Unicode white space,
 /// including tabs and line breaks) with one ordinary space.
 fn collapse_whitespace(text: &str) -> String {
@@ -150,10 +169,9 @@ pub fn search_key(text: &str) -> String {
 /// œ→oe…). Other characters (digits, punctuation, other scripts) are kept as they are.
 fn fold_to_ascii(text: &str) -> String {
     let mut folded = String::with_capacity(text.len());
-    let decomposed = normalize(text, "NFKD");
-    let letters = decomposed
+    let lowered = lowercase(&normalize(text, "NFKD"));
+    let letters = lowered
         .chars()
-        .flat_map(char::to_lowercase)
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c));
     for c in letters {
         match c {

@@ -88,7 +88,7 @@ fn has_only_name_characters(name: &str) -> bool {
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
+        Some(first) => crate::uppercase(first.encode_utf8(&mut [0; 4])) + chars.as_str(),
         None => String::new(),
     }
 }

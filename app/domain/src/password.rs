@@ -69,7 +69,7 @@ impl Password {
                 "Password must not contain control characters, such as tabs or line breaks",
             );
         }
-        let lower = value.to_lowercase();
+        let lower = crate::lowercase(&value);
         if is_one_character_repeated(&lower) {
             return refuse("Password must not be one character repeated");
         }
@@ -145,7 +145,7 @@ fn common_passwords() -> &'static [&'static str] {
 /// together, and the same folded to ASCII ("Siân O’Brien" → siân, sian, brien, siânobrien,
 /// sianobrien; "o" is too short).
 fn name_needles(name: &str) -> Vec<String> {
-    let lower = nfc(name).to_lowercase();
+    let lower = crate::lowercase(&nfc(name));
     let words: Vec<&str> = lower
         .split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())
@@ -160,7 +160,7 @@ fn name_needles(name: &str) -> Vec<String> {
 
 /// The whole value, trimmed and lower-cased, if it is long enough to refuse.
 fn whole_needle(value: &str) -> Vec<String> {
-    let lower = nfc(value.trim()).to_lowercase();
+    let lower = crate::lowercase(&nfc(value.trim()));
     if char_count(&lower) >= MIN_CONTEXT_CHARS {
         vec![lower]
     } else {

@@ -1,12 +1,34 @@
 import { admin, expect, test } from './fixtures';
 import { expectNoAccessibilityViolations } from './support/accessibility';
 import { enrolAuthenticator } from './support/authenticator';
+import { delayWasm, expectHydrated, expectNotHydratedYet } from './support/slow-connection';
 
 const EMAIL_FORMAT_ERROR = /Enter an email address in the correct format/;
 
 // The setup link works once: these run in order, and the second creates the
 // administrator every other test signs in as (the `chromium` project depends on this one).
 test.describe.serial('first run', () => {
+  test('on a slow connection, what is typed before the setup form comes to life is kept', async ({
+    page,
+    setupPage,
+    setupLink,
+  }) => {
+    await delayWasm(page);
+    await page.goto(setupLink);
+    await expect(setupPage.heading).toBeVisible();
+    await setupPage.organisationName.pressSequentially(admin.organisation);
+    await setupPage.firstName.pressSequentially(admin.firstName);
+    await setupPage.lastName.pressSequentially(admin.lastName);
+    await expectNotHydratedYet(page);
+
+    await expectHydrated(page);
+    await expect(setupPage.organisationName).toHaveValue(admin.organisation);
+    await expect(setupPage.firstName).toHaveValue(admin.firstName);
+    await expect(setupPage.lastName).toHaveValue(admin.lastName);
+    await expect(setupPage.username).toHaveValue(admin.username);
+    await expect(setupPage.initials).toHaveValue(admin.initials);
+  });
+
   test('the setup form shows a field error in the browser before anything is submitted', async ({
     page,
     setupPage,

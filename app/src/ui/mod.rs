@@ -49,13 +49,37 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link id="leptos" rel="stylesheet" href=stylesheet_href(&options)/>
                 <AutoReload options=options.clone()/>
-                {hydrates.then(|| view! { <HydrationScripts options islands=true/> })}
+                {hydrates.then(|| view! { <IslandScripts options/> })}
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Leptos' scripts that bring the page's islands to life, held back in a
+/// `<template>` until the person first uses one of those forms (presses on
+/// it, moves into it or types in it). Until then the page is HTML and CSS
+/// only, which keeps a first visit small on a slow connection; what they
+/// type meanwhile is kept (`FieldState::new`), and without JavaScript the
+/// forms post as plain forms.
+#[component]
+fn IslandScripts(options: LeptosOptions) -> impl IntoView {
+    const LOAD_ON_FIRST_USE: &str = "(() => {\
+        const uses = ['pointerdown', 'focusin', 'input'];\
+        const load = (event) => {\
+            if (!(event.target instanceof Element) || !event.target.closest('leptos-island')) return;\
+            uses.forEach((use) => removeEventListener(use, load, true));\
+            const scripts = document.getElementById('island-scripts');\
+            document.head.append(document.importNode(scripts.content, true));\
+        };\
+        uses.forEach((use) => addEventListener(use, load, true));\
+    })();";
+    view! {
+        <template id="island-scripts"><HydrationScripts options islands=true/></template>
+        <script nonce=use_nonce()>{LOAD_ON_FIRST_USE}</script>
     }
 }
 

@@ -1,11 +1,13 @@
 import { expect, type Page } from '@playwright/test';
 
 /**
- * Waits until the wasm app has hydrated the server-rendered page: the browser
- * entry point marks <body data-hydrated="true"> when it is done. Only for pages
- * with JavaScript enabled.
+ * Brings the page's forms to life and waits until they are: the wasm loads
+ * when a person first uses one of them (`IslandScripts` in app/src/ui/mod.rs),
+ * so this presses on the first one as they would, then waits for the island to
+ * mark <body data-hydrated="true">. Only for pages with JavaScript enabled.
  */
 export async function waitForHydration(page: Page): Promise<void> {
+  await page.locator('leptos-island').first().dispatchEvent('pointerdown');
   await expect(page.locator('body'), 'the page hydrates (wasm loaded and running)').toHaveAttribute(
     'data-hydrated',
     'true',

@@ -1129,3 +1129,24 @@ both_backends!(
         assert_eq!(page["audit"][0]["by"], "Siân O’Brien");
     }
 );
+
+both_backends!(
+    async fn the_add_user_form_without_javascript_starts_ticked_as_the_live_one(app: TestApp) {
+        app.set_up_first_administrator().await;
+        let page = app.get("/users/new").await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.expect("html");
+        let checkbox = |id: &str| {
+            let start = html
+                .find(&format!(r#"id="{id}""#))
+                .unwrap_or_else(|| panic!("no {id}"));
+            let input = &html[html[..start].rfind("<input").expect("input")..];
+            input[..input.find('>').expect("tag ends")].to_owned()
+        };
+        // A plain post sends what the boxes show: the username made from the
+        // names and a welcome email, as in the browser.
+        assert!(checkbox("generate_username").contains(" checked"));
+        assert!(checkbox("send_welcome_email").contains(" checked"));
+        assert!(!checkbox("api_user").contains(" checked"));
+    }
+);

@@ -141,6 +141,19 @@ both_backends!(
             let wasm = html.contains("/pkg/gatehouse.WasmHash0.wasm")
                 && html.contains("/pkg/gatehouse.JsHash0.js");
             assert_eq!(islands, wasm, "{path}: islands {islands}, wasm {wasm}");
+            // Held back until the person uses a form (`ui::IslandScripts`):
+            // nothing outside the template fetches or preloads the scripts.
+            let outside_template = match html.split_once(r#"<template id="island-scripts">"#) {
+                Some((before, rest)) => {
+                    let (_, after) = rest.split_once("</template>").expect("template closes");
+                    format!("{before}{after}")
+                }
+                None => html.clone(),
+            };
+            assert!(
+                !outside_template.contains("WasmHash0") && !outside_template.contains("JsHash0"),
+                "{path} loads its scripts before they are needed"
+            );
             if islands {
                 with_islands.push(path.as_str());
             }

@@ -12,15 +12,78 @@ use leptos::server_fn::ServerFn;
 pub struct FieldState {
     pub value: RwSignal<String>,
     pub touched: RwSignal<bool>,
+    /// The person typed here before the page's wasm arrived.
+    pub typed_early: bool,
 }
 
 impl FieldState {
-    pub fn new(initial: &str) -> Self {
-        FieldState {
-            value: RwSignal::new(initial.to_owned()),
+    /// The field whose input has the id `id`, empty at first. In the browser,
+    /// what the person already typed there while the page waited for its
+    /// wasm is given back to the field as soon as the island is live (it
+    /// counts as left if they have moved on from it): hydration would
+    /// otherwise lose it.
+    pub fn new(id: &str) -> Self {
+        let typed = used_before_hydration(id).filter(|input| !input.value.is_empty());
+        let field = FieldState {
+            value: RwSignal::new(String::new()),
             touched: RwSignal::new(false),
+            typed_early: typed.is_some(),
+        };
+        if let Some(input) = typed {
+            after_hydration(move || {
+                field.value.set(input.value.clone());
+                field.touched.set(!input.focused);
+            });
         }
+        field
     }
+}
+
+/// A checkbox's state, `default` at first, then in the browser whether the
+/// person left the box with id `id` ticked before the page's wasm arrived.
+pub fn checkbox(id: &str, default: bool) -> RwSignal<bool> {
+    let checked = RwSignal::new(default);
+    if let Some(input) = used_before_hydration(id).filter(|input| input.checked != default) {
+        after_hydration(move || checked.set(input.checked));
+    }
+    checked
+}
+
+/// Runs `change` once the island is live. The island must first hydrate in
+/// the state the server rendered: a different state while hydrating (an
+/// error shown, a box ticked) would not match the page it takes over.
+fn after_hydration(change: impl Fn() + Send + Sync + 'static) {
+    Effect::new(move |_| change());
+}
+
+/// An input as the person left it before the island came to life.
+struct UsedInput {
+    value: String,
+    checked: bool,
+    focused: bool,
+}
+
+/// The input with id `id` as the server rendered it and the person may have
+/// used it since, read while the island is being built (before hydration
+/// writes the island's state into the page). None on the server.
+#[cfg(feature = "hydrate")]
+fn used_before_hydration(id: &str) -> Option<UsedInput> {
+    use leptos::wasm_bindgen::JsCast;
+    let element = document().get_element_by_id(id)?;
+    let focused = document()
+        .active_element()
+        .is_some_and(|active| active == element);
+    let input: leptos::web_sys::HtmlInputElement = element.dyn_into().ok()?;
+    Some(UsedInput {
+        value: input.value(),
+        checked: input.checked(),
+        focused,
+    })
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn used_before_hydration(_id: &str) -> Option<UsedInput> {
+    None
 }
 
 /// The message for `field`: the browser's own check once the field has been

@@ -2,7 +2,7 @@
 //! user*: names, email, the username that follows the names while *Create
 //! username from name and surname* is ticked, and suggested initials.
 
-use super::form::{FieldState, TextField, field_error};
+use super::form::{FieldState, TextField, checkbox, field_error};
 use domain::AppError;
 use domain::{Email, FirstName, Initials, LastName, PersonForm, Username};
 use leptos::prelude::*;
@@ -24,14 +24,15 @@ impl PersonFields {
     /// server said about the `submitted` form.
     pub fn new(submitted: Signal<Option<AppError>>) -> Self {
         let (first, last, email, username, initials) = (
-            FieldState::new(""),
-            FieldState::new(""),
-            FieldState::new(""),
-            FieldState::new(""),
-            FieldState::new(""),
+            FieldState::new("first_name"),
+            FieldState::new("last_name"),
+            FieldState::new("email"),
+            FieldState::new("username"),
+            FieldState::new("initials"),
         );
-        let generate_username = RwSignal::new(true);
-        let initials_edited = RwSignal::new(false);
+        let generate_username = checkbox("generate_username", true);
+        // Initials typed before the page came to life are the person's own.
+        let initials_edited = RwSignal::new(initials.typed_early);
         // While the box is ticked the username follows the names, as do the
         // suggested initials until the person types their own.
         Effect::new(move |_| {
@@ -127,7 +128,14 @@ pub fn UsernameAndInitialsFields(
     let generate = fields.generate_username;
     view! {
         <div class="checkbox">
-            <input type="checkbox" id="generate_username" name="generate_username" value="on" bind:checked=generate/>
+            <input
+                type="checkbox"
+                id="generate_username"
+                name="generate_username"
+                value="on"
+                checked=generate.get_untracked()
+                bind:checked=generate
+            />
             <label for="generate_username">"Create username from name and surname"</label>
         </div>
         <TextField

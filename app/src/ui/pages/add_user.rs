@@ -4,7 +4,7 @@
 
 use crate::api::users::{AddUser, add_user_hints};
 use crate::ui::components::form::{
-    ErrorSummary, ServerForm, SubmitButton, action_error, mark_hydrated, posted_error,
+    ErrorSummary, ServerForm, SubmitButton, action_error, checkbox, mark_hydrated, posted_error,
 };
 use crate::ui::components::person::{NameAndEmailFields, PersonFields, UsernameAndInitialsFields};
 use crate::ui::pages::organisations::OrganisationPicker;
@@ -80,8 +80,8 @@ fn AddUserForm(initial_error: Option<AppError>) -> impl IntoView {
         generate_username,
         ..
     } = person;
-    let api_user = RwSignal::new(false);
-    let send_welcome = RwSignal::new(true);
+    let api_user = checkbox("api_user", false);
+    let send_welcome = checkbox("send_welcome_email", true);
 
     let hints = debounced(move || {
         let (first, last, mail, wanted, generate) = (
@@ -139,7 +139,14 @@ fn AddUserForm(initial_error: Option<AppError>) -> impl IntoView {
                 <UsernameStatus availability choose/>
             </UsernameAndInitialsFields>
             <div class="checkbox">
-                <input type="checkbox" id="api_user" name="api_user" value="on" bind:checked=api_user/>
+                <input
+                    type="checkbox"
+                    id="api_user"
+                    name="api_user"
+                    value="on"
+                    checked=api_user.get_untracked()
+                    bind:checked=api_user
+                />
                 <label for="api_user">"API user"</label>
             </div>
             <p class="hint">"An API user is for programs: it can never sign in here. This cannot be changed later."</p>
@@ -149,6 +156,7 @@ fn AddUserForm(initial_error: Option<AppError>) -> impl IntoView {
                     id="send_welcome_email"
                     name="send_welcome_email"
                     value="on"
+                    checked=send_welcome.get_untracked()
                     bind:checked=send_welcome
                     disabled=move || api_user.get()
                 />

@@ -48,7 +48,7 @@ fn ChoosePasswordForm(
     let action = ServerAction::<ChoosePassword>::new();
     let submitted = action_error(action, initial_error);
     let token_arg = token.clone();
-    let password = FieldState::new("");
+    let password = FieldState::new("password");
     let context_info = info.clone();
     let password_error = new_password_error(password, submitted, move || {
         [

@@ -55,9 +55,9 @@ fn SetupForm(token: String, info: SetupLinkInfo, initial_error: Option<AppError>
     let action = ServerAction::<CompleteSetup>::new();
     let submitted = action_error(action, initial_error);
     let token_arg = token.clone();
-    let organisation = FieldState::new("");
+    let organisation = FieldState::new("organisation_name");
     let person = PersonFields::new(submitted);
-    let password = FieldState::new("");
+    let password = FieldState::new("password");
 
     let organisation_error = field_error(
         organisation,

@@ -113,21 +113,14 @@ fn SearchForm(params: ListParams) -> impl IntoView {
 }
 
 /// The search box. In the browser it submits the form by itself once the
-/// person pauses typing, and keeps the caret where it was after the reload.
+/// person pauses typing (also after typing before the page came to life),
+/// and keeps the caret where it was after the reload.
 #[island]
 fn LiveSearch(value: String) -> impl IntoView {
     mark_hydrated();
     let input = NodeRef::<leptos::html::Input>::new();
     let generation = StoredValue::new(0_u64);
-    let refocus = !value.is_empty();
-    Effect::new(move |_| {
-        if let (true, Some(input)) = (refocus, input.get()) {
-            let end = input.value().len() as u32;
-            let _ = input.focus();
-            let _ = input.set_selection_range(end, end);
-        }
-    });
-    let on_input = move |_| {
+    let search_after_pause = move || {
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
         set_timeout(
@@ -141,11 +134,34 @@ fn LiveSearch(value: String) -> impl IntoView {
             std::time::Duration::from_millis(400),
         );
     };
+    let searched = value.clone();
+    // After a search the box keeps the focus; that also brings the island
+    // to life (see `ui::IslandScripts`), which then puts the caret at the end.
+    let autofocus = !value.is_empty();
+    Effect::new(move |_| {
+        let Some(input) = input.get() else { return };
+        if input.value() != searched {
+            search_after_pause();
+        } else if !searched.is_empty() {
+            let end = input.value().len() as u32;
+            let _ = input.focus();
+            let _ = input.set_selection_range(end, end);
+        }
+    });
     view! {
         <div class="field search-field">
             <label for="q">"Search"</label>
             <p class="hint" id="q-hint">"Any part of a name, username or email address"</p>
-            <input id="q" name="q" type="search" value=value aria-describedby="q-hint" node_ref=input on:input=on_input/>
+            <input
+                id="q"
+                name="q"
+                type="search"
+                value=value
+                autofocus=autofocus
+                aria-describedby="q-hint"
+                node_ref=input
+                on:input=move |_| search_after_pause()
+            />
         </div>
     }
 }

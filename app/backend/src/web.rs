@@ -44,7 +44,7 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
                     stale_cookie = true;
                     None
                 }
-                Err(error) => return unanswerable(crate::db::internal(error)),
+                Err(error) => return unanswerable(AppError::from(error)),
             }
         }
     };
@@ -300,7 +300,13 @@ fn unanswerable(error: AppError) -> Response {
     let status =
         StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::json!({ "error": error.to_string(), "fields": [] });
-    (status, axum::Json(body)).into_response()
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Some(seconds) = error.retry_after_seconds() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 /// A server function that fails before its body runs (missing or malformed

@@ -41,6 +41,10 @@ pub enum AppError {
     /// threads and their queue are full); try again shortly.
     #[error("Gatehouse is busy. Wait {retry_after_seconds} seconds and try again")]
     Busy { retry_after_seconds: u32 },
+    /// The database cannot be reached just now (restarting, failing over,
+    /// or every connection busy for too long); nothing was changed.
+    #[error("Gatehouse cannot reach its database just now. Wait a few seconds and try again")]
+    Unavailable,
     /// A request that the server refused for a reason the user can act on.
     #[error("{0}")]
     BadRequest(String),
@@ -83,7 +87,7 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::LinkExpired => 410,
             AppError::RateLimited { .. } => 429,
-            AppError::Busy { .. } => 503,
+            AppError::Busy { .. } | AppError::Unavailable => 503,
             AppError::BadRequest(_) => 400,
             AppError::Conflict(_) => 409,
             AppError::Internal { .. } | AppError::Transport => 500,
@@ -101,6 +105,7 @@ impl AppError {
             AppError::Busy {
                 retry_after_seconds,
             } => Some(*retry_after_seconds),
+            AppError::Unavailable => Some(UNAVAILABLE_RETRY_AFTER_SECONDS),
             _ => None,
         }
     }
@@ -137,11 +142,41 @@ pub fn internal(error: impl std::fmt::Display) -> AppError {
     AppError::Internal { id }
 }
 
-/// A database failure is never the person's to fix: it is logged and
-/// answered as `Internal`.
+/// How long to wait after `Unavailable`: about what a database restart or
+/// failover takes.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u32 = 5;
+
+/// A database failure is never the person's to fix. Losing the database
+/// (its connection broken or refused, no connection free in time, the
+/// server shutting down) is `Unavailable`, logged as a warning; anything
+/// else is logged with an id and answered as `Internal`.
 #[cfg(feature = "server")]
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        internal(error)
+        if database_unreachable(&error) {
+            tracing::warn!(%error, "database unavailable");
+            AppError::Unavailable
+        } else {
+            internal(error)
+        }
+    }
+}
+
+/// Whether `error` says the database could not be reached, rather than that
+/// it refused this statement.
+#[cfg(feature = "server")]
+fn database_unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception); 57P01-57P03: the server
+        // is shutting down, crashed, or not yet accepting connections.
+        sqlx::Error::Database(database) => database.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
     }
 }

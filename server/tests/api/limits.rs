@@ -220,3 +220,40 @@ both_backends!(
         assert_eq!(response.status(), StatusCode::OK);
     }
 );
+
+both_backends!(
+    async fn losing_the_database_is_answered_503_with_retry_after_never_500(app: TestApp) {
+        app.set_up_first_administrator().await;
+        let token = app.office_staff_api_token().await;
+        // As when the database restarts or fails over and no connection
+        // can be had: nothing can be read or written.
+        app.state.db.pool.close().await;
+
+        let page = app.get("/users").await;
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let added = app
+            .call(
+                "add_user",
+                &person_form("Zoë", "Ångström", "zoe@riverside.example", "ZA"),
+            )
+            .await;
+        assert_eq!(added.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(added.headers()["retry-after"], "5");
+        let body: serde_json::Value = added.json().await.expect("json");
+        assert_eq!(
+            body["error"],
+            "Gatehouse cannot reach its database just now. Wait a few seconds and try again"
+        );
+        let read = app
+            .api(reqwest::Method::GET, "/api/v1/users", Some(&token))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(read.headers()["retry-after"], "5");
+        let problem = api_problem(read, StatusCode::SERVICE_UNAVAILABLE).await;
+        assert_eq!(
+            problem["type"].as_str().map(|t| t.ends_with("unavailable")),
+            Some(true)
+        );
+    }
+);

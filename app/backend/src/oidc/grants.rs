@@ -68,10 +68,10 @@ impl OAuthError {
 impl From<AppError> for OAuthError {
     fn from(error: AppError) -> Self {
         match error {
-            AppError::Busy { .. } => Self::new(
+            AppError::Busy { .. } | AppError::Unavailable => Self::new(
                 503,
                 "temporarily_unavailable",
-                "Gatehouse is busy; try again shortly",
+                "Gatehouse cannot answer just now; try again shortly",
             ),
             // Internal errors were logged with their id where they arose.
             other => Self::new(500, "server_error", other.to_string()),

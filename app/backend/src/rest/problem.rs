@@ -163,6 +163,17 @@ impl From<AppError> for Problem {
                 problem.retry_after_seconds = Some(i64::from(retry_after_seconds));
                 problem
             }
+            AppError::Unavailable => {
+                let mut problem = Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Temporarily unavailable",
+                    detail,
+                );
+                problem.retry_after_seconds =
+                    Some(i64::from(domain::error::UNAVAILABLE_RETRY_AFTER_SECONDS));
+                problem
+            }
             AppError::BadRequest(_) => Problem::bad_request(None, detail),
             AppError::Conflict(_) => Problem::new(
                 StatusCode::CONFLICT,

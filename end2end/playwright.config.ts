@@ -53,5 +53,10 @@ export default defineConfig({
       testMatch: /\.spec\.ts$/,
       dependencies: ['first-run'],
     },
+    // Timings, reported and never asserted: only when asked for
+    // (GATEHOUSE_BENCHMARKS=1 npx playwright test --project=benchmarks).
+    ...(process.env.GATEHOUSE_BENCHMARKS
+      ? [{ name: 'benchmarks', testDir: './benchmarks', testMatch: /\.bench\.ts$/, dependencies: ['first-run'] }]
+      : []),
   ],
 });

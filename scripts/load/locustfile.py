@@ -38,6 +38,8 @@ def letters(number: int, width: int) -> str:
 
 class AccountManager(HttpUser):
     wait_time = between(1, 3)
+    # A page that never finishes is a failure, not a client waiting for ever.
+    network_timeout = 30.0
 
     def on_start(self):
         number = next(NEXT_ACCOUNT)

@@ -1,0 +1,70 @@
+import type { Locator, Page } from '@playwright/test';
+import { admin, signIn, test } from '../tests/fixtures';
+
+// The time from a click to the next page, loaded, on the administrator's common
+// path (docs/benchmarks.md, "What a browser transfers"). A benchmark, not a test:
+// it reports and checks nothing about time. Run it with
+//   GATEHOUSE_BENCHMARKS=1 npx playwright test --project=benchmarks
+const ROUNDS = 20;
+
+interface Step {
+  name: string;
+  link: (page: Page) => Locator;
+  lands: RegExp;
+}
+
+const steps: Step[] = [
+  {
+    name: 'Home → Users',
+    link: (page) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users', exact: true }),
+    lands: /\/users$/,
+  },
+  {
+    name: 'Users → an account',
+    link: (page) => page.getByRole('table', { name: 'Accounts' }).getByRole('link').first(),
+    lands: /\/users\/\d+$/,
+  },
+  {
+    name: 'account → Users',
+    link: (page) => page.getByRole('link', { name: 'Back to users', exact: true }),
+    lands: /\/users$/,
+  },
+  {
+    name: 'Users → Add a user',
+    link: (page) => page.getByRole('link', { name: 'Add a user', exact: true }),
+    lands: /\/users\/new$/,
+  },
+  {
+    name: 'Add a user → Home',
+    link: (page) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home', exact: true }),
+    lands: /\/$/,
+  },
+];
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.max(0, Math.ceil((sorted.length * p) / 100) - 1)];
+}
+
+test('time from a click to the next page on the administrator’s common path', async ({ page }, testInfo) => {
+  test.setTimeout(300_000);
+  await signIn(page, admin);
+  const times = new Map(steps.map((step) => [step.name, [] as number[]]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const step of steps) {
+      const link = step.link(page);
+      await link.waitFor();
+      const clicked = performance.now();
+      await link.click();
+      await page.waitForURL(step.lands, { waitUntil: 'load' });
+      times.get(step.name)!.push(performance.now() - clicked);
+    }
+  }
+  const lines = ['| step | p50 | p95 |', '|---|---|---|'];
+  for (const [name, measured] of times) {
+    const sorted = [...measured].sort((a, b) => a - b);
+    lines.push(`| ${name} | ${percentile(sorted, 50).toFixed(0)} ms | ${percentile(sorted, 95).toFixed(0)} ms |`);
+  }
+  const report = `click to next page loaded, ${ROUNDS} rounds\n${lines.join('\n')}`;
+  await testInfo.attach('navigation times', { body: report, contentType: 'text/plain' });
+  console.log(report);
+});

@@ -21,7 +21,14 @@ const steps: Step[] = [
   },
   {
     name: 'Users → an account',
-    link: (page) => page.getByRole('table', { name: 'Accounts' }).getByRole('link').first(),
+    // The first account's name (the header row's links sort the table).
+    link: (page) =>
+      page
+        .getByRole('table', { name: 'Accounts' })
+        .getByRole('row')
+        .filter({ has: page.getByRole('cell') })
+        .first()
+        .getByRole('link'),
     lands: /\/users\/\d+$/,
   },
   {

@@ -39,6 +39,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         use_context::<http::request::Parts>().is_none_or(|request| has_islands(request.uri.path()));
     #[cfg(not(feature = "ssr"))]
     let hydrates = true;
+    // Nothing on a page without islands reads its resources in the browser:
+    // they are not serialised into it, and the response does not wait for
+    // them after the HTML (`HydrationScripts` says the same on the others).
+    #[cfg(feature = "ssr")]
+    if !hydrates && let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en-GB">

@@ -154,6 +154,14 @@ both_backends!(
                 !outside_template.contains("WasmHash0") && !outside_template.contains("JsHash0"),
                 "{path} loads its scripts before they are needed"
             );
+            // No page's data is serialised for the browser: only islands
+            // run there, and they load their own. (A page that waited to
+            // send its resources after the HTML could hang on one from a
+            // build the render abandoned.)
+            assert!(
+                !html.contains("__RESOLVED_RESOURCES["),
+                "{path} carries its resources: {html}"
+            );
             if islands {
                 with_islands.push(path.as_str());
             }

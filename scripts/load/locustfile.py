@@ -16,6 +16,7 @@ import time
 import gevent
 import pyotp
 from locust import HttpUser, between, events, task
+from names import CODE_STEP_SECONDS, letters
 
 ACCOUNTS = json.load(open(os.environ["GATEHOUSE_LOAD_ACCOUNTS"], encoding="utf-8"))
 NEXT_ACCOUNT = itertools.count()
@@ -23,19 +24,6 @@ ADDED = open(os.environ["GATEHOUSE_LOAD_ADDED"], "a", encoding="utf-8")
 SEARCHES = ["an", "ow", "hughes", "jones", "sian", "price", "ev", "zz-nobody"]
 FIRST_NAMES = ["Nia", "Owain", "Ffion", "Dylan", "Carys", "Rhys", "Elin", "Gethin"]
 LAST_NAMES = ["Hughes", "Jones", "Price", "Evans", "Morgan", "Lloyd", "Rees", "Bowen"]
-# A TOTP code works once: a second sign-in of one account waits for the next step.
-CODE_STEP_SECONDS = 30
-
-
-def letters(number: int, width: int) -> str:
-    """`number` in base 26 as `width` capital letters (names allow only letters)."""
-    out = ""
-    for _ in range(width):
-        number, digit = divmod(number, 26)
-        out = chr(ord("A") + digit) + out
-    return out
-
-
 class AccountManager(HttpUser):
     wait_time = between(1, 3)
     # A page that never finishes is a failure, not a client waiting for ever.

@@ -37,6 +37,8 @@ from pathlib import Path
 import pyotp
 import requests
 
+from names import CODE_STEP_SECONDS, letters
+
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache/gatehouse/target"))
 PASSWORD = "correct horse battery staple 42"
@@ -147,14 +149,6 @@ def welcome_links(mail_dir: Path) -> dict[str, str]:
         if found:
             links[recipient] = found.group(0)
     return links
-
-
-def letters(number: int, width: int) -> str:
-    out = ""
-    for _ in range(width):
-        number, digit = divmod(number, 26)
-        out = chr(ord("A") + digit) + out
-    return out
 
 
 def seed(entry: str, origin: str, setup_link: str, clients: int, mail_dir: Path):
@@ -318,9 +312,9 @@ def main() -> int:
                 raise SystemExit(f"the witness is not signed in on replica {replica.number}")
             witnesses.append((replica, browser))
         (work / "accounts.json").write_text(json.dumps(accounts))
-        # Enrolment used each account's code of this 30 s step, and a code
-        # works once: the load starts in the next step.
-        time.sleep(30 - time.time() % 30 + 0.5)
+        # Enrolment used each account's code of this step, and a code works
+        # once: the load starts in the next step.
+        time.sleep(CODE_STEP_SECONDS - time.time() % CODE_STEP_SECONDS + 0.5)
         added_file = work / "added.jsonl"
         added_file.touch()
 

@@ -9,15 +9,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$REPO_ROOT"
 
-venv="$GATEHOUSE_TOOLS_DIR/load-venv"
-sum=$(sha256sum scripts/load-requirements.txt | cut -d' ' -f1)
-if [[ "$(cat "$venv/.installed-requirements" 2>/dev/null)" != "$sum" ]]; then
-  step "Installing locust"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/load-requirements.txt
-  echo "$sum" > "$venv/.installed-requirements"
-fi
+venv=$(pinned_venv load-venv scripts/load-requirements.txt)
 if ! command -v haproxy >/dev/null; then
   step "Installing HAProxy"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null

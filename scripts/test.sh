@@ -27,16 +27,7 @@ scripts/postgres.sh
 
 # schemathesis (PyPI) for the REST API's property tests, in its own venv,
 # reinstalled only when its pinned requirements change.
-schemathesis_venv="$GATEHOUSE_TOOLS_DIR/schemathesis-venv"
-schemathesis_sum=$(sha256sum scripts/schemathesis-requirements.txt | cut -d' ' -f1)
-if [[ "$(cat "$schemathesis_venv/.installed-requirements" 2>/dev/null)" != "$schemathesis_sum" ]]; then
-  step "Installing schemathesis"
-  rm -rf "$schemathesis_venv"
-  python3 -m venv "$schemathesis_venv"
-  "$schemathesis_venv/bin/pip" install --quiet --disable-pip-version-check \
-    -r scripts/schemathesis-requirements.txt
-  echo "$schemathesis_sum" > "$schemathesis_venv/.installed-requirements"
-fi
+schemathesis_venv=$(pinned_venv schemathesis-venv scripts/schemathesis-requirements.txt)
 export GATEHOUSE_SCHEMATHESIS="$schemathesis_venv/bin/schemathesis"
 
 step "Formatting"

@@ -49,6 +49,32 @@ pub fn checkbox(id: &str, default: bool) -> RwSignal<bool> {
     checked
 }
 
+/// A checkbox named and labelled for its `id`, bound to `checked` (made
+/// with [`checkbox`]). The server renders it as it starts in the browser, so
+/// a plain post without JavaScript sends what the live form would.
+#[component]
+pub fn Checkbox(
+    id: &'static str,
+    label: &'static str,
+    checked: RwSignal<bool>,
+    #[prop(into, optional)] disabled: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <div class="checkbox">
+            <input
+                type="checkbox"
+                id=id
+                name=id
+                value="on"
+                checked=checked.get_untracked()
+                bind:checked=checked
+                disabled=move || disabled.get()
+            />
+            <label for=id>{label}</label>
+        </div>
+    }
+}
+
 /// Runs `change` once the island is live. The island must first hydrate in
 /// the state the server rendered: a different state while hydrating (an
 /// error shown, a box ticked) would not match the page it takes over.

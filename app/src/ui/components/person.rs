@@ -2,7 +2,7 @@
 //! user*: names, email, the username that follows the names while *Create
 //! username from name and surname* is ticked, and suggested initials.
 
-use super::form::{FieldState, TextField, checkbox, field_error};
+use super::form::{Checkbox, FieldState, TextField, checkbox, field_error};
 use domain::AppError;
 use domain::{Email, FirstName, Initials, LastName, PersonForm, Username};
 use leptos::prelude::*;
@@ -127,17 +127,7 @@ pub fn UsernameAndInitialsFields(
     let [_, _, _, username_error, initials_error] = fields.errors;
     let generate = fields.generate_username;
     view! {
-        <div class="checkbox">
-            <input
-                type="checkbox"
-                id="generate_username"
-                name="generate_username"
-                value="on"
-                checked=generate.get_untracked()
-                bind:checked=generate
-            />
-            <label for="generate_username">"Create username from name and surname"</label>
-        </div>
+        <Checkbox id="generate_username" label="Create username from name and surname" checked=generate/>
         <TextField
             label="Username"
             name="username"

@@ -4,7 +4,8 @@
 
 use crate::api::users::{AddUser, add_user_hints};
 use crate::ui::components::form::{
-    ErrorSummary, ServerForm, SubmitButton, action_error, checkbox, mark_hydrated, posted_error,
+    Checkbox, ErrorSummary, ServerForm, SubmitButton, action_error, checkbox, mark_hydrated,
+    posted_error,
 };
 use crate::ui::components::person::{NameAndEmailFields, PersonFields, UsernameAndInitialsFields};
 use crate::ui::pages::organisations::OrganisationPicker;
@@ -138,30 +139,14 @@ fn AddUserForm(initial_error: Option<AppError>) -> impl IntoView {
             <UsernameAndInitialsFields fields=person>
                 <UsernameStatus availability choose/>
             </UsernameAndInitialsFields>
-            <div class="checkbox">
-                <input
-                    type="checkbox"
-                    id="api_user"
-                    name="api_user"
-                    value="on"
-                    checked=api_user.get_untracked()
-                    bind:checked=api_user
-                />
-                <label for="api_user">"API user"</label>
-            </div>
+            <Checkbox id="api_user" label="API user" checked=api_user/>
             <p class="hint">"An API user is for programs: it can never sign in here. This cannot be changed later."</p>
-            <div class="checkbox">
-                <input
-                    type="checkbox"
-                    id="send_welcome_email"
-                    name="send_welcome_email"
-                    value="on"
-                    checked=send_welcome.get_untracked()
-                    bind:checked=send_welcome
-                    disabled=move || api_user.get()
-                />
-                <label for="send_welcome_email">"Send welcome email"</label>
-            </div>
+            <Checkbox
+                id="send_welcome_email"
+                label="Send welcome email"
+                checked=send_welcome
+                disabled=Signal::derive(move || api_user.get())
+            />
             <SubmitButton label="Add a user" pending=action.pending()/>
         </ServerForm>
     }

@@ -16,4 +16,9 @@ pub fn hydrate() {
         let _ = leptos::prelude::window().location().set_href(location);
     });
     leptos::mount::hydrate_islands();
+    // Tells the page script (`app/src/ui/page_script.js`) that pages it
+    // shows from now on have their islands hydrated by it.
+    if let Ok(ready) = leptos::web_sys::Event::new("gatehouse:islands-ready") {
+        let _ = leptos::prelude::window().dispatch_event(&ready);
+    }
 }

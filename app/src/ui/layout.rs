@@ -1,6 +1,7 @@
 //! The signed-in shell: header with navigation, the person's name and
-//! sign-out. Every page is a server render (islands mode has no client-side
-//! navigation), so who is signed in is checked on every click.
+//! sign-out. Every page is a server render, also when the page script shows
+//! it without reloading the document, so who is signed in is checked on
+//! every click.
 
 use crate::api::{SignOut, whoami};
 use crate::ui::components::card::CardPage;

@@ -57,6 +57,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link id="leptos" rel="stylesheet" href=stylesheet_href(&options)/>
                 <AutoReload options=options.clone()/>
                 {hydrates.then(|| view! { <IslandScripts options/> })}
+                <PageScript/>
                 <MetaTags/>
             </head>
             <body>
@@ -68,26 +69,36 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Leptos' scripts that bring the page's islands to life, held back in a
 /// `<template>` until the person first uses one of those forms (presses on
-/// it, moves into it or types in it). Until then the page is HTML and CSS
-/// only, which keeps a first visit small on a slow connection; what they
-/// type meanwhile is kept (`FieldState::new`), and without JavaScript the
-/// forms post as plain forms.
+/// it, moves into it or types in it): `PageScript` loads them. Until then the
+/// page is HTML and CSS only, which keeps a first visit small on a slow
+/// connection; what they type meanwhile is kept (`FieldState::new`), and
+/// without JavaScript the forms post as plain forms.
 #[component]
 fn IslandScripts(options: LeptosOptions) -> impl IntoView {
-    const LOAD_ON_FIRST_USE: &str = "(() => {\
-        const uses = ['pointerdown', 'focusin', 'input'];\
-        const load = (event) => {\
-            if (!(event.target instanceof Element) || !event.target.closest('leptos-island')) return;\
-            uses.forEach((use) => removeEventListener(use, load, true));\
-            const scripts = document.getElementById('island-scripts');\
-            document.head.append(document.importNode(scripts.content, true));\
-        };\
-        uses.forEach((use) => addEventListener(use, load, true));\
-    })();";
-    view! {
-        <template id="island-scripts"><HydrationScripts options islands=true/></template>
-        <script nonce=use_nonce()>{LOAD_ON_FIRST_USE}</script>
-    }
+    view! { <template id="island-scripts"><HydrationScripts options islands=true/></template> }
+}
+
+/// The script every page carries (a few KB, inline): it loads the islands'
+/// wasm on first use, and shows the next page of Gatehouse in place of this
+/// one without reloading the document (see the script). Leptos' own islands
+/// router would need the wasm on every page, which a page without islands
+/// must not load, and does not remove attributes that a new page drops.
+#[component]
+fn PageScript() -> impl IntoView {
+    static SCRIPT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let script = SCRIPT.get_or_init(|| without_comments(include_str!("page_script.js")));
+    view! { <script nonce=use_nonce()>{script.as_str()}</script> }
+}
+
+/// A script as the browser needs it, without its comment lines and
+/// indentation (a third of its bytes, in every page).
+fn without_comments(script: &str) -> String {
+    script
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Whether the page at `path` holds an island (a form that runs in the

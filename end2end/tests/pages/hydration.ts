@@ -2,7 +2,7 @@ import { expect, type Page } from '@playwright/test';
 
 /**
  * Brings the page's forms to life and waits until they are: the wasm loads
- * when a person first uses one of them (`IslandScripts` in app/src/ui/mod.rs),
+ * when a person first uses one of them (app/src/ui/page_script.js),
  * so this presses on the first one as they would, then waits for the island to
  * mark <body data-hydrated="true">. Only for pages with JavaScript enabled.
  */

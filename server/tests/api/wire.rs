@@ -141,7 +141,7 @@ both_backends!(
             let wasm = html.contains("/pkg/gatehouse.WasmHash0.wasm")
                 && html.contains("/pkg/gatehouse.JsHash0.js");
             assert_eq!(islands, wasm, "{path}: islands {islands}, wasm {wasm}");
-            // Held back until the person uses a form (`ui::IslandScripts`):
+            // Held back until the person uses a form (`ui::PageScript`):
             // nothing outside the template fetches or preloads the scripts.
             let outside_template = match html.split_once(r#"<template id="island-scripts">"#) {
                 Some((before, rest)) => {

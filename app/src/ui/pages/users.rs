@@ -136,7 +136,7 @@ fn LiveSearch(value: String) -> impl IntoView {
     };
     let searched = value.clone();
     // After a search the box keeps the focus; that also brings the island
-    // to life (see `ui::IslandScripts`), which then puts the caret at the end.
+    // to life (see `ui::PageScript`), which then puts the caret at the end.
     let autofocus = !value.is_empty();
     Effect::new(move |_| {
         let Some(input) = input.get() else { return };

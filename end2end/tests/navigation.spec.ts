@@ -1,0 +1,72 @@
+import { admin, expect, signIn, test } from './fixtures';
+import { pathnameIs } from './pages/hydration';
+
+// Links and searches within Gatehouse show the next page in the same document
+// (app/src/ui/page_script.js): no reload, the right title, address, focus and
+// current link, back and forward, and the islands of the page shown work.
+test('links show the next page without reloading the document', async ({ page, shell, usersPage, addUserPage }) => {
+  await signIn(page, admin);
+  // Gone if the document is ever reloaded.
+  await page.evaluate(() => {
+    (window as { sameDocument?: boolean }).sameDocument = true;
+  });
+  const sameDocument = () => page.evaluate(() => (window as { sameDocument?: boolean }).sameDocument === true);
+  let documentsLoaded = 0;
+  page.on('load', () => documentsLoaded++);
+  const current = (link: typeof shell.homeLink) => expect(link).toHaveAttribute('aria-current', 'page');
+
+  // Home (no island, so no wasm yet) → Users (an island).
+  await current(shell.homeLink);
+  await shell.usersLink.click();
+  await usersPage.expectShown();
+  expect(await sameDocument(), 'Users is shown in the same document').toBe(true);
+  await expect(page).toHaveTitle('Users · Gatehouse');
+  await current(shell.usersLink);
+  await expect(shell.homeLink, 'the link of the page left is no longer current').not.toHaveAttribute('aria-current');
+  // A screen reader starts at the new page's content.
+  await expect(page.locator('main')).toBeFocused();
+
+  // The live search of a page that arrived after the first one runs, and its
+  // results are shown the same way.
+  await usersPage.search.pressSequentially(admin.lastName, { delay: 50 });
+  await usersPage.expectSearchedFor(admin.lastName);
+  await expect(usersPage.row(admin.username)).toHaveCount(1);
+  await expect(usersPage.search, 'the search box keeps the focus after its results arrive').toBeFocused();
+
+  // Add a user, hydrated on arrival now that the wasm is running: the username
+  // is made from the names as they are typed.
+  await usersPage.addUserLink.click();
+  await addUserPage.expectShown();
+  await addUserPage.firstName.fill('Navigation');
+  await addUserPage.lastName.fill('Tester');
+  await expect(addUserPage.username).toHaveValue('navigation.tester');
+
+  // Back and forward show the pages again, in the same document.
+  await page.goBack();
+  await expect(page).toHaveURL((url) => url.pathname === '/users' && url.searchParams.get('q') === admin.lastName);
+  await expect(usersPage.heading).toBeVisible();
+  await expect(usersPage.search).toHaveValue(admin.lastName);
+  await page.goBack();
+  await page.goBack();
+  await shell.expectHome(admin);
+  await current(shell.homeLink);
+  await page.goForward();
+  await usersPage.expectShown();
+  expect(await sameDocument(), 'back and forward stay in the same document').toBe(true);
+
+  // The skip link stays within the page.
+  await shell.homeLink.click();
+  await shell.expectHome(admin);
+  await page.getByRole('link', { name: 'Skip to main content' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL((url) => url.pathname === '/' && url.hash === '#main');
+  await shell.expectHome(admin);
+
+  expect(await sameDocument(), 'every page was shown in the first document').toBe(true);
+  expect(documentsLoaded, 'no document was loaded').toBe(0);
+
+  // Forms that change something still load the page they lead to.
+  await shell.signOutButton.click();
+  await expect(page).toHaveURL(pathnameIs('/sign-in'));
+  expect(await sameDocument(), 'signing out loads the sign-in page').toBe(false);
+});

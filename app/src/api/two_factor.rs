@@ -75,7 +75,7 @@ pub async fn recovery_codes() -> Result<Option<RecoveryCodesToKeep>, AppError> {
 
 #[server(prefix = "/fn", endpoint = "my_two_factor")]
 pub async fn my_two_factor() -> Result<TwoFactorState, AppError> {
-    two_factor::state_of(&context::state()?, context::signed_in()?.user_id).await
+    two_factor::my_state(&context::state()?, &context::signed_in()?.actor).await
 }
 
 /// After the password and a current code: `change` is `new_device` (enrol

@@ -43,14 +43,14 @@ both_backends!(
         let whoami =
             statements(app.api(reqwest::Method::GET, "/api/v1/whoami", Some(&token))).await;
         let user = statements(app.api(reqwest::Method::GET, "/api/v1/users", Some(&token))).await;
-        // /profile: the session with permissions; the person and a pending
-        // address change; their sessions; two-factor state (three); their
-        // applications. /users: the session, the page of people and its
+        // /profile: the session with the person and permissions; a pending
+        // address change with whether they enrolled; their sessions;
+        // two-factor state; their applications. /users: the session, the page of people and its
         // count, the organisations to pick from. The REST API: the token
         // with its person, the request count (a write), permissions, the
         // answer.
         for (what, ran, budget) in [
-            ("/profile", profile, 9),
+            ("/profile", profile, 5),
             ("/users", users, 5),
             ("REST whoami", whoami, 4),
             ("REST list of users", user, 4),

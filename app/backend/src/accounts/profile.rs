@@ -16,17 +16,18 @@ use domain::wire::{MyProfile, MySession};
 use domain::{Email, FirstName, Initials, LastName, Password, PasswordContext, collect};
 
 pub async fn load(state: &AppState, me: &SignedIn) -> Result<MyProfile, AppError> {
-    let account = users::find(&state.db, me.user_id)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    let pending_email: Option<(Option<String>,)> = sqlx::query_as(
-        "SELECT new_email FROM one_time_links
-         WHERE user_id = $1 AND purpose = 'email_change' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2
-         ORDER BY id DESC LIMIT 1",
+    // The person's details came with the session, read for this request.
+    let (pending_email, two_factor_enrolled): (Option<String>, i64) = sqlx::query_as(
+        "SELECT
+            (SELECT new_email FROM one_time_links
+             WHERE user_id = $1 AND purpose = 'email_change' AND used_at IS NULL AND revoked_at IS NULL
+               AND expires_at > $2
+             ORDER BY id DESC LIMIT 1),
+            (SELECT COUNT(*) FROM two_factor WHERE user_id = $1 AND enrolled_at IS NOT NULL)",
     )
     .bind(me.user_id)
     .bind(state.now())
-    .fetch_optional(&state.db.pool)
+    .fetch_one(&state.db.pool)
     .await?;
     let sessions: Vec<(i64, i64, i64, String, String)> = sqlx::query_as(
         "SELECT id, created_at, last_seen_at, client_address, user_agent FROM sessions
@@ -36,15 +37,14 @@ pub async fn load(state: &AppState, me: &SignedIn) -> Result<MyProfile, AppError
     .fetch_all(&state.db.pool)
     .await?;
     Ok(MyProfile {
-        first_name: account.first_name,
-        last_name: account.last_name,
-        email: account.email,
-        username: account.username,
-        initials: account.initials,
-        organisation_name: account.organisation_name,
-        pending_email: pending_email.and_then(|(e,)| e),
-        two_factor_enrolled: crate::auth::two_factor::is_enrolled(&state.db.pool, me.user_id)
-            .await?,
+        first_name: me.first_name.clone(),
+        last_name: me.last_name.clone(),
+        email: me.email.clone(),
+        username: me.username.clone(),
+        initials: me.initials.clone(),
+        organisation_name: me.organisation_name.clone(),
+        pending_email,
+        two_factor_enrolled: two_factor_enrolled > 0,
         sessions: sessions
             .into_iter()
             .map(|(id, started, last_seen, address, agent)| MySession {

@@ -8,6 +8,7 @@
 //! exactly one succeeds. Recovery codes are stored as SHA-256 hashes (they
 //! are random and long enough not to need a slow hash) and used up the same way.
 
+use crate::access::actor::Actor;
 use crate::acting::{Acting, Write};
 use crate::audit::{ActedBy, Action, Subject};
 use crate::auth::reauthentication::{self, Confirming};
@@ -598,18 +599,38 @@ pub async fn recovery_codes_to_show(
     }))
 }
 
-/// A person's own two-factor state, for *My profile*.
-pub async fn state_of(state: &AppState, user_id: i64) -> Result<TwoFactorState, AppError> {
-    let pool = &state.db.pool;
-    let enrolled_at: Option<(Option<i64>,)> =
-        sqlx::query_as("SELECT enrolled_at FROM two_factor WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?;
+/// The signed-in person's own two-factor state, for *My profile*.
+pub async fn my_state(state: &AppState, me: &Actor) -> Result<TwoFactorState, AppError> {
+    let held = crate::access::held(&state.db.pool, me).await?;
+    state_with(state, me.user_id, &held).await
+}
+
+/// An account's two-factor state, for its administrators.
+async fn state_of(state: &AppState, user_id: i64) -> Result<TwoFactorState, AppError> {
+    let held = crate::access::permissions_of(&state.db.pool, user_id).await?;
+    state_with(state, user_id, &held).await
+}
+
+/// The two-factor state of an account holding `permissions`, in one statement.
+async fn state_with(
+    state: &AppState,
+    user_id: i64,
+    permissions: &[domain::Permission],
+) -> Result<TwoFactorState, AppError> {
+    let (enrolled_at, recovery_codes_left, is_platform_admin): (Option<i64>, i64, i64) =
+        sqlx::query_as(
+            "SELECT (SELECT enrolled_at FROM two_factor WHERE user_id = $1),
+                    (SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL),
+                    is_platform_admin
+             FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_one(&state.db.pool)
+        .await?;
     Ok(TwoFactorState {
-        enrolled_since: enrolled_at.and_then(|(at,)| at).map(format_utc),
-        recovery_codes_left: recovery_codes_left(pool, user_id).await?,
-        required: required_for(pool, user_id).await?,
+        enrolled_since: enrolled_at.map(format_utc),
+        recovery_codes_left,
+        required: requires_2fa(is_platform_admin == 1, permissions),
     })
 }
 

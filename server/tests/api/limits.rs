@@ -257,3 +257,32 @@ both_backends!(
         );
     }
 );
+
+/// After PostgreSQL restarts (here: every connection of the pool but one
+/// is dropped by the server), the pool's connections are dead; one that sat
+/// unused is checked before it is handed out, so the next requests succeed
+/// on new ones instead of failing 503. (SQLite has no server to lose.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_database_dropped_are_replaced_before_use() {
+    let Some(app) = TestApp::spawn_postgres().await else {
+        return;
+    };
+    app.set_up_first_administrator().await;
+    let pool = &app.state.db.pool;
+    // Several connections, all open and idle.
+    let held = futures::future::join_all((0..4).map(|_| pool.acquire())).await;
+    drop(held);
+    let (dropped,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("terminate");
+    assert!(dropped >= 3, "dropped {dropped} connections");
+    // Longer than a connection may sit unused before it is checked.
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    for _ in 0..6 {
+        assert_eq!(app.get("/users").await.status(), StatusCode::OK);
+    }
+}

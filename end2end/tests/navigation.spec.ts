@@ -70,3 +70,39 @@ test('links show the next page without reloading the document', async ({ page, s
   await expect(page).toHaveURL(pathnameIs('/sign-in'));
   expect(await sameDocument(), 'signing out loads the sign-in page').toBe(false);
 });
+
+// The island scripts of a page shown in place run with this document's nonce,
+// so the page script takes only those the server gave that response's nonce
+// (its Content-Security-Policy header): never scripts from a page's content.
+test('a page shown in place brings only the island scripts its server nonced', async ({ page, shell, usersPage }) => {
+  await signIn(page, admin);
+  // The Users page as if its island scripts had not come from the server.
+  await page.route(/\/users$/, async (route) => {
+    const response = await route.fetch();
+    const forged = (await response.text()).replace(
+      /(<template id="island-scripts">[\s\S]*?<script[^>]*? nonce=")[^"]+"/,
+      '$1forged"',
+    );
+    expect(forged, 'the page has island scripts to forge').toContain('nonce="forged"');
+    await route.fulfill({ response, body: forged });
+  });
+  const wasm: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().endsWith('.wasm')) wasm.push(request.url());
+  });
+  await shell.usersLink.click();
+  await expect(usersPage.heading).toBeVisible();
+  await page.locator('leptos-island').first().dispatchEvent('pointerdown');
+  await usersPage.search.fill('anything');
+  await page.waitForTimeout(1_000);
+  expect(wasm, 'no island script was loaded').toEqual([]);
+  expect(await page.locator('body').getAttribute('data-hydrated')).toBeNull();
+
+  // The same page from the server as it is comes to life.
+  await page.unroute(/\/users$/);
+  await shell.homeLink.click();
+  await shell.expectHome(admin);
+  await shell.usersLink.click();
+  await usersPage.expectShown();
+  expect(wasm.length, 'its wasm loaded').toBeGreaterThan(0);
+});

@@ -15,8 +15,11 @@
     islands = 'ready';
   });
 
+  // Leptos' scripts for the islands, held in the page's head (`ui::IslandScripts`).
+  const islandScripts = (page) => page.head.querySelector(':scope > template#island-scripts');
+
   const loadIslands = () => {
-    const template = document.getElementById('island-scripts');
+    const template = islandScripts(document);
     if (islands !== 'none' || !template) return;
     islands = 'loading';
     const scripts = document.importNode(template.content, true);
@@ -69,7 +72,7 @@
 
   const stylesheet = (page) => page.querySelector('link[rel=stylesheet]')?.getAttribute('href');
   const wasm = (page) =>
-    page.getElementById('island-scripts')?.content.querySelector('link[rel=preload]')?.getAttribute('href');
+    islandScripts(page)?.content.querySelector('link[rel=preload]')?.getAttribute('href');
 
   let latest = 0;
   // `how`: 'push' (a link or form), 'pop' (back or forward).
@@ -79,10 +82,12 @@
     document.getElementById('main')?.setAttribute('aria-busy', 'true');
     let next;
     let arrived;
+    let pageNonce;
     try {
       const response = await fetch(url, { headers: { Accept: 'text/html' } });
       if (!(response.headers.get('Content-Type') ?? '').startsWith('text/html')) throw new Error('not a page');
       arrived = new URL(response.url);
+      pageNonce = /'nonce-([^']+)'/.exec(response.headers.get('Content-Security-Policy') ?? '')?.[1];
       next = new DOMParser().parseFromString(await response.text(), 'text/html');
     } catch {
       // What this script cannot show (a download, another site, no network)
@@ -105,15 +110,22 @@
     } else if (arrived.href !== location.href) {
       history.replaceState(history.state, '', arrived);
     }
-    show(next, arrived, how);
+    show(next, arrived, how, pageNonce);
   };
 
-  const show = (next, url, how) => {
+  const show = (next, url, how, pageNonce) => {
     shown = here();
     document.title = next.title;
     document.documentElement.lang = next.documentElement.lang;
-    const template = next.getElementById('island-scripts');
-    if (template && !document.getElementById('island-scripts')) document.head.append(document.adoptNode(template));
+    // The islands' scripts get this document's nonce when they load, so only
+    // those the server gave that page's nonce are taken (never anything
+    // that could have come from the page's content).
+    const template = islandScripts(next);
+    const trusted =
+      template &&
+      pageNonce &&
+      [...template.content.querySelectorAll('script')].every((script) => script.getAttribute('nonce') === pageNonce);
+    if (trusted && !islandScripts(document)) document.head.append(document.adoptNode(template));
     const body = document.body;
     for (const { name } of [...body.attributes]) body.removeAttribute(name);
     for (const { name, value } of next.body.attributes) body.setAttribute(name, value);

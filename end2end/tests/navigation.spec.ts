@@ -106,3 +106,51 @@ test('a page shown in place brings only the island scripts its server nonced', a
   await usersPage.expectShown();
   expect(wasm.length, 'its wasm loaded').toBeGreaterThan(0);
 });
+
+// What is not a page of Gatehouse, and a page of another release, the browser
+// loads whole, as without the page script.
+test('addresses that are not pages, and pages of another release, load whole', async ({ page, shell, usersPage, addUserPage }) => {
+  await signIn(page, admin);
+  const requests: string[] = [];
+  page.on('request', (request) => requests.push(`${request.resourceType()} ${new URL(request.url()).pathname}`));
+  // Gone once the document is replaced.
+  const markDocument = () =>
+    page.evaluate(() => {
+      (window as { marked?: boolean }).marked = true;
+    });
+  const loadedWhole = (what: string) =>
+    expect
+      .poll(() => page.evaluate(() => (window as { marked?: boolean }).marked === true), { message: `${what} is loaded whole` })
+      .toBe(false);
+
+  // The OpenAPI document is the browser's to load: the script does not fetch it first.
+  await page.getByRole('link', { name: 'OpenAPI document (JSON)' }).click();
+  await expect(page).toHaveURL(pathnameIs('/api/v1/openapi.json'));
+  expect(requests.filter((r) => r.endsWith('/api/v1/openapi.json'))).toEqual(['document /api/v1/openapi.json']);
+
+  const release = (pattern: RegExp) =>
+    page.route(/\/users(\/new)?$/, async (route) => {
+      const response = await route.fetch();
+      const html = await response.text();
+      const changed = html.replace(pattern, '$1?release=next"');
+      expect(changed, `the page has ${pattern}`).not.toEqual(html);
+      await route.fulfill({ response, body: changed });
+    });
+
+  // Another release's stylesheet.
+  await page.goto('/');
+  await markDocument();
+  await release(/(<link id="leptos" rel="stylesheet" href="[^"]+)"/);
+  await shell.usersLink.click();
+  await expect(usersPage.heading).toBeVisible();
+  await loadedWhole('Users');
+  await page.unrouteAll();
+
+  // Another release's wasm, while this page's was never loaded.
+  await page.goto('/users');
+  await markDocument();
+  await release(/(rel="preload" href="[^"]+\.wasm)"/);
+  await usersPage.addUserLink.click();
+  await expect(addUserPage.heading).toBeVisible();
+  await loadedWhole('Add a user');
+});

@@ -96,8 +96,9 @@
       return;
     }
     if (mine !== latest) return;
-    // A new release of Gatehouse between two pages: load it whole.
-    if (stylesheet(next) !== stylesheet(document) || (islands !== 'none' && wasm(next) && wasm(next) !== wasm(document))) {
+    // A new release of Gatehouse between two pages (its stylesheet or wasm
+    // differs from this document's, loaded or not): load it whole.
+    if (stylesheet(next) !== stylesheet(document) || (wasm(next) && wasm(document) && wasm(next) !== wasm(document))) {
       whole();
       return;
     }

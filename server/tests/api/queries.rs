@@ -45,8 +45,8 @@ both_backends!(
         let user = statements(app.api(reqwest::Method::GET, "/api/v1/users", Some(&token))).await;
         // /profile: the session with the person and permissions; a pending
         // address change with whether they enrolled; their sessions;
-        // two-factor state; their applications. /users: the session, the page of people and its
-        // count, the organisations to pick from. The REST API: the token
+        // two-factor state; their applications. /users: the session, the
+        // page of people and its count, the organisations to pick from. The REST API: the token
         // with its person, the request count (a write), permissions, the
         // answer.
         for (what, ran, budget) in [

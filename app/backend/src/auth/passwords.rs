@@ -156,10 +156,13 @@ impl PasswordHasher {
         let (done, answer) = tokio::sync::oneshot::channel();
         // The place is given back when the hash is done, not when the
         // request goes away: a hash already running goes on even if its
-        // caller is cancelled, and must still count.
+        // caller is cancelled, and must still count. It is given back
+        // before the answer is sent, so a caller that has its answer and
+        // asks again finds the place free.
         let job: Job = Box::new(move |memory| {
-            let _held = place;
-            let _ = done.send(work(memory));
+            let answer = work(memory);
+            drop(place);
+            let _ = done.send(answer);
         });
         self.jobs
             .send(job)
@@ -467,6 +470,9 @@ mod tests {
             }
         };
         hasher.hash(&password).await.expect("hashed");
+        // Given back before the answer came (when it was given back after,
+        // the next line's jobs were now and then refused as Busy).
+        assert_eq!(hasher.in_line(), 0, "the answer came before the place");
         assert_eq!(
             held(&hasher).await.iter().max(),
             Some(&Params::DEFAULT.block_count()),

@@ -127,11 +127,24 @@ impl Db {
 
     /// Starts a transaction that takes the write lock at once on SQLite, so two
     /// writers queue on the busy timeout instead of failing when they upgrade.
+    ///
+    /// The transaction begins in a task of its own, which finishes even if the
+    /// request is dropped (its client gone) meanwhile: sqlx 0.8's PostgreSQL
+    /// `begin` is not cancel-safe (sqlx issue 2054, fixed in 0.9.1),
+    /// and a `BEGIN` cut off in its round trip left the connection inside a
+    /// transaction that the pool handed to the next request, whose writes
+    /// then ran in it, uncommitted. Begun whole, a transaction nobody takes
+    /// is dropped, which rolls it back.
     pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
-        }
+        let (pool, backend) = (self.pool.clone(), self.backend);
+        tokio::spawn(async move {
+            match backend {
+                Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+                Backend::Postgres => pool.begin().await,
+            }
+        })
+        .await
+        .map_err(|_| sqlx::Error::WorkerCrashed)?
     }
 }
 

@@ -286,3 +286,49 @@ async fn connections_the_database_dropped_are_replaced_before_use() {
         assert_eq!(app.get("/users").await.status(), StatusCode::OK);
     }
 }
+
+/// A request whose client goes away while its transaction's `BEGIN` is on
+/// the wire leaves no connection inside a transaction. sqlx 0.8's
+/// PostgreSQL `begin` is not cancel-safe (sqlx issue 2054): the pool
+/// handed such a connection to the next request, whose writes then ran
+/// inside a transaction that nothing would commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_cancelled_while_it_begins_leaves_no_connection_in_a_transaction() {
+    let Some(app) = TestApp::spawn_postgres().await else {
+        return;
+    };
+    let db = &app.state.db;
+    // Open connections, idle in the pool, so that a write's first step
+    // takes one at once and sends BEGIN.
+    drop(futures::future::join_all((0..4).map(|_| db.pool.acquire())).await);
+    // Longest moments first: a write that completes rolls back on its
+    // connection whatever was left open there, so the last ones are short.
+    for step in (0..300).rev() {
+        // Stopped after a moment, as a request is when its client goes:
+        // before, during or after the BEGIN's round trip.
+        let db = db.clone();
+        let write = tokio::spawn(async move { db.begin_write().await.map(drop) });
+        for _ in 0..step % 100 {
+            tokio::task::yield_now().await;
+        }
+        write.abort();
+        let _ = write.await;
+    }
+    let in_transaction = || async {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND state = 'idle in transaction'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+        count
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut left = in_transaction().await;
+    while left > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        left = in_transaction().await;
+    }
+    assert_eq!(left, 0, "connections left inside a transaction");
+}

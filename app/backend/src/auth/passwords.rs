@@ -472,7 +472,11 @@ mod tests {
         hasher.hash(&password).await.expect("hashed");
         // Given back before the answer came (when it was given back after,
         // the next line's jobs were now and then refused as Busy).
-        assert_eq!(hasher.in_line(), 0, "the answer came before the place");
+        assert_eq!(
+            hasher.in_line(),
+            0,
+            "the place was still held when the answer came"
+        );
         assert_eq!(
             held(&hasher).await.iter().max(),
             Some(&Params::DEFAULT.block_count()),
